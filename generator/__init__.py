@@ -1,0 +1,3 @@
+"""chatgpt-plugin-generator: start a ChatGPT plugin project in one command."""
+
+__version__ = "0.1.0"
