@@ -1,0 +1,1 @@
+"""Benchmarks of the generator and of the projects it renders; figures in docs/benchmarks.md."""

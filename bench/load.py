@@ -1,0 +1,204 @@
+"""Load benchmark: each auth mode's rendered project against three baselines, in one run.
+
+    python -m bench.load                      # all modes and baselines, 10 s each
+    python -m bench.load --seconds 5 --modes none,oauth --baselines quart-production
+    python -m bench.load --project oauth=path/to/edited/copy   # measure a changed project
+
+Every server binds 127.0.0.1 on a free port; wrk (Debian's package) runs -t2 -c16 for a fixed
+time with bench/todos_mix.lua (mostly GET /todos, plus POST and DELETE of the thread's own
+todos). Prints a Markdown table for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # `python bench/load.py` works as well as `python -m bench.load`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import projects
+from bench.loadgen import LoadResult, run_wrk, wrk_path
+from bench.servers import LOCAL_HOST, ServerSpec, free_port, running
+
+BASELINES = ("quart-debug", "quart-production", "fastapi-hello")
+BASELINE_LABELS = {
+    "quart-debug": "Quart, in memory, `app.run(debug=True)`",
+    "quart-production": "Quart, in memory, hypercorn",
+    "fastapi-hello": "FastAPI hello (GET only), uvicorn",
+}
+SEEDED_TODOS = 20
+LOCK_MESSAGE = "database is locked"
+
+
+@dataclass
+class Measurement:
+    """Median figures of one target over the repeats, plus what its log showed."""
+
+    name: str
+    label: str
+    results: list[LoadResult]
+    locked: int
+    tracebacks: int
+
+    @property
+    def rps(self) -> float:
+        """Median requests per second."""
+        return statistics.median(r.requests_per_second for r in self.results)
+
+    @property
+    def p99_ms(self) -> float:
+        """Median p99 latency in milliseconds."""
+        return statistics.median(r.p99_ms for r in self.results)
+
+    @property
+    def errors(self) -> int:
+        """Socket errors plus non-2xx/3xx answers, over all repeats."""
+        return sum(r.socket_errors + r.non_2xx for r in self.results)
+
+
+def _baseline_spec(name: str, port: int) -> ServerSpec:
+    root = projects.REPOSITORY
+    python = sys.executable
+    argv = {
+        "quart-debug": [python, "bench/baselines/quart_todo.py", "--port", str(port)],
+        "quart-production": [
+            python, "-m", "hypercorn", "--bind", f"{LOCAL_HOST}:{port}",
+            "bench.baselines.quart_todo:app",
+        ],
+        "fastapi-hello": [
+            python, "-m", "uvicorn", "--host", LOCAL_HOST, "--port", str(port),
+            "--log-level", "warning", "bench.baselines.fastapi_hello:app",
+        ],
+    }[name]  # fmt: skip
+    return ServerSpec(name=name, argv=argv, port=port, cwd=root, env={"PYTHONPATH": str(root)})
+
+
+def _load(
+    args: argparse.Namespace, base_url: str, headers: dict[str, str], reads: int | None = None
+) -> list[LoadResult]:
+    common = {
+        "threads": args.threads,
+        "connections": args.connections,
+        "headers": headers,
+        "reads_percent": args.reads if reads is None else reads,
+        "text_field": "text",
+    }
+    # A short unmeasured run first: imports, caches and the SQLite page cache warm up.
+    run_wrk(base_url, seconds=1, **common)
+    return [run_wrk(base_url, seconds=args.seconds, **common) for _ in range(args.repeat)]
+
+
+def _measure_project(args: argparse.Namespace, mode: str, project: Path, work: Path) -> Measurement:
+    port = free_port()
+    env = projects.project_env(project, port, work / f"{mode}.db")
+    spec = projects.server_spec(mode, project, port, env)
+    with running(spec, work) as server:
+        headers = projects.credentials(mode, project, env, server.base_url)
+        projects.seed(server.base_url, headers, SEEDED_TODOS)
+        results = _load(args, server.base_url, headers)
+        log = server.log_text()
+    return Measurement(mode, f"generated, auth `{mode}`", results, log.count(LOCK_MESSAGE),
+                       log.count("Traceback"))  # fmt: skip
+
+
+def _measure_baseline(args: argparse.Namespace, name: str, work: Path) -> Measurement:
+    with running(_baseline_spec(name, free_port()), work) as server:
+        hello = name == "fastapi-hello"
+        if not hello:
+            projects.seed(server.base_url, {}, SEEDED_TODOS)
+        # The hello app has no storage: it answers the reads only.
+        results = _load(args, server.base_url, {}, reads=100 if hello else None)
+        log = server.log_text()
+    return Measurement(name, BASELINE_LABELS[name], results, log.count(LOCK_MESSAGE),
+                       log.count("Traceback"))  # fmt: skip
+
+
+def _ratio(value: float, reference: float | None) -> str:
+    return f"{value / reference:.2f}x" if reference else "n/a"
+
+
+def markdown_table(measurements: list[Measurement]) -> str:
+    """The results as a Markdown table, with auth overhead and ratios to the baselines."""
+    by_name = {m.name: m for m in measurements}
+    none = by_name.get("none")
+    debug = by_name.get("quart-debug")
+    production = by_name.get("quart-production")
+    rows = [
+        "| server | req/s | p99 ms | errors | db locked | tracebacks | auth overhead vs none "
+        "| vs Quart debug | vs Quart production |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in measurements:
+        is_mode = m.name in projects.MODES
+        overhead = (
+            f"{(1 - m.rps / none.rps) * 100:+.1f}%".replace("+-", "-")
+            if is_mode and none and m.name != "none"
+            else ""
+        )
+        rows.append(
+            f"| {m.label} | {m.rps:,.0f} | {m.p99_ms:.1f} | {m.errors} | {m.locked} | "
+            f"{m.tracebacks} | {overhead} | "
+            f"{_ratio(m.rps, debug.rps if debug else None) if m.name != 'quart-debug' else ''} | "
+            f"{_ratio(m.rps, production.rps if production else None) if m.name != 'quart-production' else ''} |"  # noqa: E501
+        )
+    return "\n".join(rows)
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Load benchmark of the generated projects.")
+    parser.add_argument("--seconds", type=int, default=10, help="measured duration of each run")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per target (median reported)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--reads", type=int, default=80, help="percent of requests that are GET")
+    parser.add_argument("--modes", default=",".join(projects.MODES))
+    parser.add_argument("--baselines", default=",".join(BASELINES))
+    parser.add_argument(
+        "--project",
+        action="append",
+        default=[],
+        metavar="MODE=DIR",
+        help="benchmark an existing project directory for MODE instead of rendering one",
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.seconds <= 120:
+        parser.error("--seconds must be between 1 and 120.")
+    if not 1 <= args.repeat <= 5:
+        parser.error("--repeat must be between 1 and 5.")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Render, start and load every requested target; print the table."""
+    args = _parse_args(argv)
+    wrk_path()
+    modes = [m for m in args.modes.split(",") if m]
+    baselines = [b for b in args.baselines.split(",") if b]
+    given = dict(item.split("=", 1) for item in args.project)
+    measurements: list[Measurement] = []
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="plugin-bench-") as tmp:
+        work = Path(tmp)
+        for mode in modes:
+            project = Path(given[mode]) if mode in given else projects.render(mode, work / mode)
+            print(f"measuring {mode} ({project}) ...", file=sys.stderr)
+            measurements.append(_measure_project(args, mode, project.resolve(), work))
+        for name in baselines:
+            print(f"measuring {name} ...", file=sys.stderr)
+            measurements.append(_measure_baseline(args, name, work))
+    print(
+        f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, {args.reads}% reads, "
+        f"median of {args.repeat}; {time.monotonic() - started:.0f} s in all.\n"
+    )
+    print(markdown_table(measurements))
+    return 1 if any(m.errors or m.locked or m.tracebacks for m in measurements) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
