@@ -87,7 +87,7 @@ def _load(
         "connections": args.connections,
         "headers": headers,
         "reads_percent": args.reads if reads is None else reads,
-        "text_field": "text",
+        "text_field": "todo",
     }
     # A short unmeasured run first: imports, caches and the SQLite page cache warm up.
     run_wrk(base_url, seconds=1, **common)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -115,12 +114,17 @@ def credentials(mode: str, project: Path, env: dict[str, str], base_url: str) ->
 
 
 def _oauth_access_token(project: Path, env: dict[str, str]) -> str:
-    # The project's own helper issues a token exactly as the token endpoint stores it.
+    # The project's own helper stores a token exactly as its token endpoint does.
+    package = package_name(project)
     code = (
-        "import json, sys\n"
-        f"from {package_name(project)} import oauth\n"
-        f"from {package_name(project)}.settings import Settings\n"
-        "print(json.dumps(oauth.issue_token_for_tests(Settings(), 'bench')))\n"
+        f"from {package} import oauth\n"
+        f"from {package}.db import Database\n"
+        f"from {package}.settings import Settings\n"
+        "settings = Settings()\n"
+        "db = Database(settings.database_path)\n"
+        "db.init_schema()\n"
+        "print(oauth.issue_token_for_tests(db, settings, 'bench'))\n"
+        "db.close()\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -131,11 +135,10 @@ def _oauth_access_token(project: Path, env: dict[str, str]) -> str:
         timeout=60,
         check=True,
     )
-    token = json.loads(done.stdout.strip().splitlines()[-1])
-    return token["access_token"] if isinstance(token, dict) else str(token)
+    return _last_token(done.stdout)
 
 
-def seed(base_url: str, headers: dict[str, str], count: int, text_field: str = "text") -> None:
+def seed(base_url: str, headers: dict[str, str], count: int, text_field: str = "todo") -> None:
     """Add `count` todos so the list the load reads has realistic content."""
     with httpx.Client(base_url=base_url, headers=headers, timeout=10) as client:
         for number in range(count):
