@@ -1,19 +1,171 @@
-"""Where the template comes from, and which version of it."""
+"""Where the template comes from, and which version of it.
+
+Copier can only update a project if the answers file records a git source (`_src_path`) and a
+commit (`_commit`) that it can check out again. So the template is always rendered from git:
+
+- in a development checkout, from the checkout itself at ``HEAD`` (uncommitted changes included,
+  with Copier's warning), so template authors see their edits;
+- from an installed wheel, from a git bundle of the repository that the wheel ships
+  (``generator/_template/template.bundle``, built by ``hatch_build.py``). Site-packages moves when
+  Python or the virtualenv changes, so the shipped bundle is first merged into a per-user store
+  (``~/.local/share/chatgpt-plugin-generator``) whose history only grows, and the project records
+  that store's path with ``~``: stable across upgrades and the same on every machine.
+
+See "Template versions and upgrades" in docs/architecture.md for the reasoning.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from generator.errors import UserError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Where a wheel carries its bundle, relative to the package directory.
+SHIPPED_BUNDLE = Path("_template") / "template.bundle"
+STORE_NAME = "chatgpt-plugin-generator"
 
 
 @dataclass(frozen=True)
 class TemplateSource:
-    """A Copier source: a path or URL, and the git ref to render (None: Copier's default)."""
+    """A Copier source: a path or URL, and the git ref to render (None: Copier's default).
+
+    ``dirty`` is true when the source is a development checkout with uncommitted changes: Copier
+    renders them, but the commit it records exists nowhere, so such a project cannot be updated.
+    """
 
     src_path: str
     vcs_ref: str | None = None
+    dirty: bool = False
 
 
 def default_source() -> TemplateSource:
-    """The template that ships with this generator."""
-    return TemplateSource(src_path=str(Path(__file__).resolve().parent.parent))
+    """The template that ships with this generator: its checkout, or its wheel's bundle."""
+    checkout = PACKAGE_DIR.parent
+    if (checkout / "copier.yml").is_file() and (checkout / ".git").exists():
+        return TemplateSource(src_path=str(checkout), vcs_ref="HEAD", dirty=_is_dirty(checkout))
+    shipped = PACKAGE_DIR / SHIPPED_BUNDLE
+    if shipped.is_file():
+        bundle, build_commit = sync_store(shipped)
+        return TemplateSource(src_path=portable_path(bundle), vcs_ref=build_commit)
+    raise UserError(
+        "This installation of chatgpt-plugin-generator has no template: reinstall it from a wheel "
+        "or run it from a git checkout."
+    )
+
+
+def store_dir() -> Path:
+    """The per-user directory that keeps every template version this user's generators shipped."""
+    data_home = os.environ.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")
+    return Path(os.path.expanduser(data_home)) / STORE_NAME
+
+
+def portable_path(path: Path) -> str:
+    """``path`` written with ``~`` when it lies in the home directory (Copier expands it)."""
+    home = Path(os.path.expanduser("~")).resolve()
+    resolved = path.resolve()
+    if resolved.is_relative_to(home):
+        return "~/" + resolved.relative_to(home).as_posix()
+    return resolved.as_posix()
+
+
+def sync_store(shipped: Path) -> tuple[Path, str]:
+    """Merge a shipped bundle into the per-user store; return the store's bundle and build commit.
+
+    The store is a bare repository (history only grows: an older generator never removes a newer
+    one's tags) plus ``template.bundle`` exported from it, the file Copier reads.
+    """
+    shipped = shipped.resolve()
+    heads = bundle_heads(shipped)
+    build_commit = heads.get("HEAD")
+    if build_commit is None:
+        raise UserError(f"The template bundle {shipped} has no HEAD: reinstall the generator.")
+    store = store_dir()
+    store.mkdir(parents=True, exist_ok=True)
+    history = store / "history.git"
+    bundle = store / "template.bundle"
+    with _locked(store / ".lock"):
+        if bundle.is_file() and _has_refs(history, heads):
+            return bundle, build_commit
+        if not (history / "HEAD").is_file():
+            _git("init", "--quiet", "--bare", str(history))
+            _git("-C", str(history), "symbolic-ref", "HEAD", "refs/heads/main")
+        # No "+": a tag that already exists is never moved.
+        _git(
+            "-C", str(history), "fetch", "--quiet", "--no-tags", str(shipped),
+            "refs/tags/*:refs/tags/*", f"HEAD:refs/builds/{build_commit}",
+            check=False,
+        )  # fmt: skip
+        if not _has_commit(history, build_commit):
+            raise UserError(f"Could not copy the template from {shipped} into {history}.")
+        # Fast-forward only, so the store's default branch is the newest template seen.
+        _git("-C", str(history), "fetch", "--quiet", "--no-tags", str(shipped),
+             "HEAD:refs/heads/main", check=False)  # fmt: skip
+        partial = bundle.with_name(f".{bundle.name}.{os.getpid()}.tmp")
+        _git("-C", str(history), "bundle", "create", "--quiet", str(partial), "--all")
+        os.replace(partial, bundle)
+    return bundle, build_commit
+
+
+def bundle_heads(bundle: Path) -> dict[str, str]:
+    """Refs recorded in a git bundle, mapped to their object ids."""
+    output = _git("bundle", "list-heads", str(bundle)).stdout
+    heads: dict[str, str] = {}
+    for line in output.splitlines():
+        object_id, _, ref = line.partition(" ")
+        heads[ref.strip()] = object_id
+    return heads
+
+
+def _has_refs(history: Path, heads: dict[str, str]) -> bool:
+    if not (history / "HEAD").is_file():
+        return False
+    existing = set(_git("-C", str(history), "for-each-ref", "--format=%(refname)").stdout.split())
+    wanted = {
+        f"refs/builds/{object_id}" if ref == "HEAD" else ref
+        for ref, object_id in heads.items()
+        if ref == "HEAD" or ref.startswith("refs/tags/")
+    }
+    return wanted <= existing
+
+
+def _has_commit(history: Path, object_id: str) -> bool:
+    result = _git("-C", str(history), "cat-file", "-e", f"{object_id}^{{commit}}", check=False)
+    return result.returncode == 0
+
+
+def _is_dirty(checkout: Path) -> bool:
+    result = _git("-C", str(checkout), "status", "--porcelain", check=False)
+    return result.returncode == 0 and bool(result.stdout.strip())
+
+
+@contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock so two `plugin` runs never write the store at once."""
+    with open(lock_path, "a") as handle:
+        try:
+            import fcntl
+        except ImportError:  # no fcntl on Windows: run unlocked
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    try:
+        result = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise UserError("git is not installed: install git and try again.") from None
+    if check and result.returncode != 0:
+        detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise UserError(f"git {args[0] if args[0] != '-C' else args[2]} failed: {detail}")
+    return result
