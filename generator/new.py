@@ -1,10 +1,338 @@
-"""`plugin new`."""
+"""`plugin new`: flags -> answers -> wizard -> render -> next steps.
+
+Only typer is imported at module level: Copier and questionary load when the command runs, so
+`plugin --help` and `plugin new --help` stay instant.
+"""
 
 from __future__ import annotations
 
-from generator.errors import UserError
+import re
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from generator.errors import UsageError
+
+if TYPE_CHECKING:
+    from generator.answers import Given
+    from generator.template_source import TemplateSource
 
 
-def new() -> None:
-    """Not built yet."""
-    raise UserError("plugin new is not built yet.")
+def new(
+    dest: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="DEST",
+            help="Directory to create. Default: a directory named after the plugin, e.g. "
+            'todo-plus for "Todo Plus".',
+            show_default=False,
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="Plugin name people see (at most 20 characters)."),
+    ] = None,
+    domain: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HOST[:PORT]",
+            help="Host[:port] serving the plugin, e.g. todo.example.com [localhost:5003].",
+        ),
+    ] = None,
+    auth: Annotated[
+        str | None,
+        typer.Option(
+            metavar="MODE",
+            help="Auth mode: none, service_http, user_http or oauth [none].",
+        ),
+    ] = None,
+    authorization_type: Annotated[
+        str | None,
+        typer.Option(metavar="TYPE", help="user_http only: bearer or basic [bearer]."),
+    ] = None,
+    oauth_scope: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SCOPE",
+            help="oauth only: space-separated scope, may be empty [todos].",
+        ),
+    ] = None,
+    description: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="Description people see (at most 100 characters)."),
+    ] = None,
+    model_name: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="name_for_model: letters, digits, _ [derived from the name].",
+        ),
+    ] = None,
+    model_description: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="description_for_model (at most 8,000 characters)."),
+    ] = None,
+    contact_email: Annotated[
+        str | None,
+        typer.Option(metavar="EMAIL", help="Contact e-mail [support@<domain>]."),
+    ] = None,
+    legal_url: Annotated[
+        str | None,
+        typer.Option(
+            "--legal-url", metavar="URL", help="Legal information URL [<base URL>/legal]."
+        ),
+    ] = None,
+    package_name: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PACKAGE",
+            help="Python package of the project [derived from the model name].",
+        ),
+    ] = None,
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data",
+            metavar="KEY=VALUE",
+            help="Answer any question by its copier.yml key; repeatable. The flags above win.",
+        ),
+    ] = None,
+    data_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-file",
+            metavar="FILE",
+            help="YAML file of KEY: VALUE answers; --data and the flags above win.",
+        ),
+    ] = None,
+    defaults: Annotated[
+        bool,
+        typer.Option(
+            "--defaults", "-y", help="Take the default of every question not answered by a flag."
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write into a non-empty DEST, replacing the files the template produces and "
+            "keeping all others.",
+        ),
+    ] = False,
+    no_git: Annotated[
+        bool, typer.Option("--no-git", help="Do not create a git repository and first commit.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SRC",
+            help="Render another template: a local checkout or directory, or a git URL.",
+            show_default=False,
+        ),
+    ] = None,
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option(metavar="REF", help="Git tag, branch or commit of the template to render."),
+    ] = None,
+) -> None:
+    """Create a ChatGPT plugin project: asks what the flags leave open, on a terminal only.
+
+    Without a terminal, questions with a default take it, and a missing answer without one
+    (the name) is an error naming the flag to add.
+    """
+    flags = {
+        "name": name,
+        "domain": domain,
+        "auth": auth,
+        "authorization_type": authorization_type,
+        "oauth_scope": oauth_scope,
+        "description": description,
+        "model_name": model_name,
+        "model_description": model_description,
+        "contact_email": contact_email,
+        "legal_info_url": legal_url,
+        "package_name": package_name,
+    }
+    given = collect_given(flags, data or [], data_file)
+    create_project(
+        given,
+        dest=dest,
+        defaults=defaults,
+        force=force,
+        git=not no_git,
+        quiet=quiet,
+        source=_source(template, vcs_ref),
+    )
+
+
+def create_project(
+    given: dict[str, Given],
+    *,
+    dest: Path | None,
+    defaults: bool,
+    force: bool,
+    git: bool,
+    quiet: bool,
+    source: TemplateSource,
+    interactive: bool | None = None,
+) -> Path:
+    """Answer the questions, render the project into `dest`, and print the next steps."""
+    from generator.answers import Questionnaire
+    from generator.first_commit import require_git
+    from generator.render import check_destination, open_template, render_project
+    from generator.wizard import is_terminal, make_asker
+
+    if git:
+        require_git()
+    if dest is not None:
+        check_destination(dest.absolute(), force=force)
+    if interactive is None:
+        interactive = is_terminal()
+    with open_template(source) as opened:
+        questionnaire = Questionnaire.from_worker(opened.worker())
+        answers = questionnaire.resolve(
+            given,
+            use_defaults=defaults or not interactive,
+            ask=make_asker() if interactive else None,
+        )
+        target = dest if dest is not None else Path(default_directory(answers))
+        committed = render_project(
+            opened,
+            answers,
+            target,
+            force=force,
+            git=git,
+            commit_message=f"Create {answers.get('name', target.name)} from the plugin template",
+        )
+    if not quiet:
+        if getattr(source, "dirty", False):
+            typer.echo(
+                "Note: the template checkout has uncommitted changes; they were rendered, but "
+                "the commit recorded in .copier-answers.yml exists nowhere, so copier update "
+                "cannot update this project.",
+                err=True,
+            )
+        typer.echo(next_steps(answers, target, committed=committed, git=git))
+    return target
+
+
+def collect_given(
+    flags: dict[str, str | None], data: list[str], data_file: Path | None
+) -> dict[str, Given]:
+    """Answers from --data-file, then --data, then the flags (later ones win)."""
+    from generator.answers import FLAGS, Given
+
+    given: dict[str, Given] = {}
+    if data_file is not None:
+        for key, value in _read_data_file(data_file).items():
+            given[key] = Given(value, f"--data-file {data_file} ({key})")
+    for item in data:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--data {item!r}: write it as KEY=VALUE, e.g. --data name=Todo.")
+        given[key.strip()] = Given(value, f"--data {key.strip()}")
+    for key, value in flags.items():
+        if value is not None:
+            given[key] = Given(value, FLAGS[key])
+    return given
+
+
+def default_directory(answers: dict[str, Any]) -> str:
+    """The directory named after the plugin: its name as a lowercase slug."""
+    slug = re.sub(r"[^a-z0-9]+", "-", str(answers.get("name", "")).lower()).strip("-")
+    return slug or str(answers.get("package_name", "plugin")).replace("_", "-")
+
+
+def next_steps(answers: dict[str, Any], dest: Path, *, committed: bool, git: bool) -> str:
+    """What to do after rendering, for the chosen auth mode: cd, run, test, register."""
+    package = answers.get("package_name", "<package>")
+    domain = answers.get("domain", "localhost:5003")
+    auth = answers.get("auth", "none")
+    local = domain.split(":")[0] in {"localhost", "127.0.0.1"}
+    base_url = f"{'http' if local else 'https'}://{domain}"
+    python = f".venv/bin/python -m {package}"
+    shown = _shown_path(dest)
+    repository = (
+        ", with a first git commit"
+        if committed
+        else ""
+        if not git
+        else " (its git repository kept)"
+    )
+    lines = [
+        f"Created {answers.get('name', dest.name)!r} in {shown} (auth: {auth}){repository}.",
+        "",
+        "Next steps:",
+        f"  cd {shlex.quote(shown)}",
+        f"  make run     # serves {base_url}/.well-known/ai-plugin.json",
+        "  make test    # runs the project's own tests",
+        "",
+    ]
+    register = 'In ChatGPT, open the plugin store, choose "Develop your own plugin"'
+    if auth == "none":
+        lines.append(f"{register} and enter {domain}.")
+    elif auth == "service_http":
+        lines += [
+            f"{register}, enter {domain} and pick service-level auth:",
+            f"  paste the service token that `{python} credentials` prints;",
+            "  then put the verification token ChatGPT shows in OPENAI_VERIFICATION_TOKEN in .env"
+            " and restart.",
+        ]
+    elif auth == "user_http":
+        kind = answers.get("authorization_type", "bearer")
+        lines += [
+            f"{register}, enter {domain} and pick user-level auth ({kind}):",
+            f"  create a user's key with `{python} create-user NAME`;",
+            "  each user pastes their own key into ChatGPT when installing the plugin.",
+        ]
+    elif auth == "oauth":
+        lines += [
+            f"{register}, enter {domain} and pick OAuth:",
+            f"  paste the client ID and secret that `{python} credentials` prints;",
+            "  put the verification token ChatGPT shows in OPENAI_VERIFICATION_TOKEN and",
+            "  ChatGPT's callback URL in OAUTH_REDIRECT_URIS in .env, then restart.",
+        ]
+    if auth != "none" and local:
+        lines.append(
+            "ChatGPT accepts only auth none on localhost: deploy to an https domain to register."
+        )
+    return "\n".join(lines)
+
+
+def _shown_path(dest: Path) -> str:
+    try:
+        return str(dest.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(dest)
+
+
+def _read_data_file(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"--data-file {path}: cannot read it ({error.strerror}).") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise UsageError(f"--data-file {path}: not valid YAML{where}.") from None
+    if content is None:
+        return {}
+    if not isinstance(content, dict) or not all(isinstance(key, str) for key in content):
+        raise UsageError(f"--data-file {path}: expected a mapping of question keys to answers.")
+    return content
+
+
+def _source(template: str | None, vcs_ref: str | None) -> TemplateSource:
+    from generator.template_source import TemplateSource, default_source
+
+    if template is None:
+        source = default_source()
+        if vcs_ref is None:
+            return source
+        return TemplateSource(src_path=source.src_path, vcs_ref=vcs_ref)
+    return TemplateSource(src_path=template, vcs_ref=vcs_ref)

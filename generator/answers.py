@@ -1,0 +1,275 @@
+"""The template's questions and their answers, checked with copier.yml's own rules.
+
+copier.yml is the one source of truth. Its questions, their order, `when` conditions, defaults
+and validators are evaluated here with Copier's own `Question` class in the Jinja environment
+Copier builds for the template, so an answer refused here is refused by `copier copy`, and a
+default offered here is the one `copier copy --defaults` would take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from generator.errors import UsageError
+
+if TYPE_CHECKING:
+    from copier._main import Worker
+    from copier._user_data import AnswersMap, Question
+
+#: The questions `plugin new` has a flag for, and that flag; any other key goes through --data.
+FLAGS = {
+    "name": "--name",
+    "domain": "--domain",
+    "auth": "--auth",
+    "authorization_type": "--authorization-type",
+    "oauth_scope": "--oauth-scope",
+    "model_name": "--model-name",
+    "package_name": "--package-name",
+    "description": "--description",
+    "model_description": "--model-description",
+    "contact_email": "--contact-email",
+    "legal_info_url": "--legal-url",
+}
+
+
+def flag_hint(key: str) -> str:
+    """How to answer the question `key` on the command line, e.g. "--name NAME"."""
+    if key in FLAGS:
+        return f"{FLAGS[key]} {key.upper()}"
+    return f"--data {key}=VALUE"
+
+
+@dataclass(frozen=True)
+class Given:
+    """An answer supplied before any prompt, and where it came from (named in error messages)."""
+
+    value: Any
+    origin: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One entry of a choice question: the label shown and the value recorded."""
+
+    label: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Everything the wizard needs to ask one question."""
+
+    key: str
+    message: str
+    type_name: str
+    choices: tuple[Choice, ...]
+    default: Any
+    placeholder: str
+    check: Callable[[Any], str | None]
+    parse: Callable[[Any], Any]
+
+
+#: Asks one question and returns the (already checked) answer.
+Asker = Callable[[Prompt], Any]
+
+
+class Questionnaire:
+    """The questions of one template, asked in copier.yml's order with Copier's Jinja rules."""
+
+    def __init__(
+        self, questions: Mapping[str, dict[str, Any]], jinja_env: Any, settings: Any
+    ) -> None:
+        self._questions = dict(questions)
+        self._jinja_env = jinja_env
+        self._settings = settings
+
+    @classmethod
+    def from_worker(cls, worker: Worker) -> Questionnaire:
+        """The questions of the template a Copier worker renders, with that worker's settings."""
+        return cls(worker.template.questions_data, worker.jinja_env, worker.settings)
+
+    @property
+    def keys(self) -> list[str]:
+        """Every question key, hidden derived values included, in copier.yml's order."""
+        return list(self._questions)
+
+    @property
+    def answerable_keys(self) -> list[str]:
+        """Keys a user may answer: every question except the derived ones (`when: false`)."""
+        return [key for key in self._questions if not self._is_derived(key)]
+
+    def resolve(
+        self, given: Mapping[str, Given], *, use_defaults: bool, ask: Asker | None
+    ) -> dict[str, Any]:
+        """Answer every question, in order, and return the answers Copier should record.
+
+        A given answer is checked and used; otherwise `ask` is called when there is one (the
+        wizard), or the default is taken when `use_defaults` is set. A question that is not
+        asked for these answers (its `when` is false) must not be given.
+        """
+        from copier._user_data import AnswersMap
+
+        self._refuse_unknown(given)
+        answers = AnswersMap()
+        for key in self._questions:
+            question = self._question(key, answers)
+            if not question.get_when():
+                answers.hide(key)
+                if key in given:
+                    raise UsageError(self._not_asked_message(key, given[key].origin, answers))
+                default = self._default(key, answers)
+                if default is not _NO_DEFAULT:
+                    answers.user[key] = default
+                continue
+            if key in given:
+                answers.user[key] = self._checked(question, given[key].value, given[key].origin)
+            elif ask is not None and not (use_defaults and self._has_valid_default(key, answers)):
+                answers.user[key] = ask(self._prompt(question, answers))
+            else:
+                answers.user[key] = self._default_or_fail(question, answers)
+        return {key: value for key, value in answers.user.items() if key not in answers.hidden}
+
+    # -- one question ---------------------------------------------------------------------------
+
+    def _question(self, key: str, answers: AnswersMap, *, validate: bool = True) -> Question:
+        from copier._user_data import Question
+
+        details = dict(self._questions[key])
+        if not validate:
+            details["validator"] = ""
+        return Question(
+            answers=answers,
+            context=answers.combined,
+            jinja_env=self._jinja_env,
+            settings=self._settings,
+            var_name=key,
+            **details,
+        )
+
+    def _default(self, key: str, answers: AnswersMap) -> Any:
+        """The default Copier would offer, not yet validated; _NO_DEFAULT when there is none."""
+        from copier._types import MISSING
+
+        value = self._question(key, answers, validate=False).get_default()
+        return _NO_DEFAULT if value is MISSING else value
+
+    def _has_valid_default(self, key: str, answers: AnswersMap) -> bool:
+        default = self._default(key, answers)
+        if default is _NO_DEFAULT:
+            return False
+        return validation_message(self._question(key, answers), default) is None
+
+    def _default_or_fail(self, question: Question, answers: AnswersMap) -> Any:
+        key = question.var_name
+        default = self._default(key, answers)
+        if default is _NO_DEFAULT:
+            raise UsageError(
+                f"Missing answer for {key}: pass {flag_hint(key)}, or run plugin new in a terminal."
+            )
+        message = validation_message(question, default)
+        if message is not None:
+            raise UsageError(
+                f"The default {key} ({default!r}) does not fit: {_unsentence(message)}; "
+                f"pass {flag_hint(key)}."
+            )
+        return default
+
+    def _checked(self, question: Question, value: Any, origin: str) -> Any:
+        """`value` parsed as Copier parses it; UsageError naming `origin` when it is refused."""
+        try:
+            parsed = question.parse_answer(value)
+        except Exception:  # noqa: BLE001 - Copier raises several types for a wrong type or choice
+            raise UsageError(_parse_error(question, value, origin)) from None
+        message = validation_message(question, parsed)
+        if message is not None:
+            raise UsageError(f"{origin}: {message}")
+        return parsed
+
+    def _prompt(self, question: Question, answers: AnswersMap) -> Prompt:
+        default = self._default(question.var_name, answers)
+        if default is not _NO_DEFAULT and validation_message(question, default) is not None:
+            default = _NO_DEFAULT  # a default that would be refused is not offered
+        choices = tuple(
+            Choice(label=choice.title, value=choice.value) for choice in question._formatted_choices
+        )
+
+        def check(raw: Any) -> str | None:
+            try:
+                parsed = question.parse_answer(raw)
+            except Exception:  # noqa: BLE001 - same as _checked
+                return _parse_error(question, raw, "This answer")
+            return validation_message(question, parsed)
+
+        return Prompt(
+            key=question.var_name,
+            message=_help_line(question),
+            type_name=question.get_type_name(),
+            choices=choices,
+            default=None if default is _NO_DEFAULT else default,
+            placeholder=question.get_placeholder(),
+            check=check,
+            parse=question.parse_answer,
+        )
+
+    # -- errors ---------------------------------------------------------------------------------
+
+    def _is_derived(self, key: str) -> bool:
+        when = self._questions[key].get("when", True)
+        if isinstance(when, str) and "{" not in when:
+            return when.strip().lower() in {"false", "no", "off", "0", "n", "f", ""}
+        return when is False
+
+    def _refuse_unknown(self, given: Mapping[str, Given]) -> None:
+        valid = self.answerable_keys
+        for key, answer in given.items():
+            if key not in valid:
+                raise UsageError(
+                    f"{answer.origin}: unknown question {key!r}; the questions are "
+                    f"{', '.join(valid)}."
+                )
+
+    def _not_asked_message(self, key: str, origin: str, answers: AnswersMap) -> str:
+        condition = str(self._questions[key].get("when", "")).strip()
+        condition = condition.removeprefix("{{").removesuffix("}}").strip()
+        return f"{origin} does not apply here: {key} is asked only when {condition}."
+
+
+class _NoDefault:
+    """Marks a question without a default (a real default may be None)."""
+
+
+_NO_DEFAULT: Any = _NoDefault()
+
+
+def validation_message(question: Question, answer: Any) -> str | None:
+    """The message copier.yml's validator gives for `answer`, or None when it accepts it.
+
+    Rendered exactly as Copier's `Question.validate_answer` renders it, so the verdict is Copier's.
+    """
+    if not question.validator:
+        return None
+    try:
+        message = question.render_value(question.validator, {question.var_name: answer}).strip()
+    except Exception as error:  # noqa: BLE001 - a failing validator refuses, as in Copier
+        message = str(error)
+    return message or None
+
+
+def _help_line(question: Question) -> str:
+    message = question.get_message().strip()
+    return message or question.var_name
+
+
+def _parse_error(question: Question, value: Any, origin: str) -> str:
+    choices = [str(choice.value) for choice in question._formatted_choices]
+    if choices:
+        return f"{origin} must be one of {', '.join(choices)}, not {value!r}."
+    return f"{origin}: {value!r} is not a valid {question.get_type_name()}."
+
+
+def _unsentence(message: str) -> str:
+    """A validator's sentence made into a clause, to fit inside another sentence."""
+    message = message.rstrip(".")
+    return message[:1].lower() + message[1:]

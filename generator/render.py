@@ -1,0 +1,286 @@
+"""Render a project with Copier into a temporary directory beside DEST, then move it into place.
+
+The template is opened once (read, or cloned when Copier must clone it) and shared by the
+questionnaire and the render. A clean local checkout rendered at its HEAD is read in place
+instead of being cloned: its files are exactly those of the commit Copier would check out, so
+the project is the same and `_commit` still names a real commit, which `copier update` needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from generator.errors import Interrupted, UsageError, UserError
+from generator.first_commit import commit_project
+
+if TYPE_CHECKING:
+    from copier._main import Worker
+    from copier._template import Template
+
+    from generator.template_source import TemplateSource
+
+
+@dataclass
+class OpenedTemplate:
+    """A template ready to be asked about and rendered, read or cloned once."""
+
+    template: Template
+    vcs_ref: str | None
+    #: True when a clean checkout is rendered in place (no clone).
+    in_place: bool
+
+    def worker(self, **options: Any) -> Worker:
+        """A Copier worker for this template that reuses what was already read or cloned."""
+        from copier._main import Worker
+
+        worker = Worker(src_path=self.template.url, vcs_ref=self.vcs_ref, **options)
+        # Worker.template is a cached property: seed it so Copier neither re-reads nor re-clones.
+        worker.__dict__["template"] = self.template
+        return worker
+
+
+@contextlib.contextmanager
+def open_template(source: TemplateSource) -> Iterator[OpenedTemplate]:
+    """Open the template of `source`; any clone Copier made is removed on exit."""
+    from copier._template import Template
+
+    warnings.filterwarnings("ignore", module=r"copier\..*")
+    warnings.filterwarnings("ignore", category=UserWarning, message=r"Dirty template changes")
+    in_place = _checkout_at(source.src_path, source.vcs_ref)
+    if in_place is not None:
+        template = Template(url=source.src_path, ref=source.vcs_ref)
+        # Read in place: no VCS for Copier, but the commit it would have recorded.
+        template.__dict__.update(
+            vcs=None,
+            commit=in_place.description,
+            commit_hash=in_place.hash,
+            local_abspath=Path(source.src_path).expanduser().resolve(),
+        )
+        if _template_files_clean(source.src_path, template.subdirectory):
+            opened = OpenedTemplate(template, source.vcs_ref, in_place=True)
+            yield opened
+            return
+    ref = source.vcs_ref or _latest_tag(source.src_path)
+    template = Template(url=source.src_path, ref=ref)
+    try:
+        try:
+            template.local_abspath  # noqa: B018 - clone now, to report a bad source before asking
+        except Exception as error:  # noqa: BLE001 - Copier and git raise many kinds here
+            raise UserError(
+                f"Cannot read the template {source.src_path}: {_one_line(error)}"
+            ) from None
+        yield OpenedTemplate(template, ref, in_place=False)
+    finally:
+        template._cleanup()
+
+
+def render_project(
+    opened: OpenedTemplate,
+    answers: Mapping[str, Any],
+    dest: Path,
+    *,
+    force: bool,
+    git: bool,
+    commit_message: str,
+) -> bool:
+    """Render `answers` into `dest`, all or nothing; return True when a first commit was made.
+
+    Rendering (and the first commit) happens in a temporary directory beside `dest`, which is
+    renamed into place only when it succeeded. With `force`, a non-empty `dest` receives the
+    rendered files over its own, and files the template does not produce stay.
+    """
+    dest = dest.absolute()
+    check_destination(dest, force=force)
+    anchor = _nearest_existing(dest.parent)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".plugin-new", dir=anchor))
+    try:
+        # Render into staging/<name>, so `_folder_name` is DEST's name, as with copier copy.
+        rendered = staging / dest.name
+        _copy_with_copier(opened, answers, rendered)
+        committed = git and not (dest / ".git").exists()
+        if committed:
+            commit_project(rendered, commit_message)
+        with _interrupts_deferred():
+            _move_into_place(rendered, dest)
+        return committed
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_destination(dest: Path, *, force: bool) -> None:
+    """Refuse a `dest` that is a file, or a non-empty directory without `force`."""
+    if dest.is_symlink() and not dest.exists():
+        raise UsageError(f"{dest} is a broken symbolic link: choose another directory.")
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"{dest} is a file, not a directory: choose another destination.")
+    if dest.is_dir() and not force and any(dest.iterdir()):
+        raise UsageError(
+            f"{dest} is not empty: choose another directory, or pass --force to write the "
+            "project into it (files the template does not produce are kept)."
+        )
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+def _copy_with_copier(opened: OpenedTemplate, answers: Mapping[str, Any], target: Path) -> None:
+    from copier.errors import CopierError
+    from jinja2 import TemplateError
+
+    worker = opened.worker(
+        dst_path=target,
+        data=dict(answers),
+        defaults=True,
+        quiet=True,
+        unsafe=False,
+        overwrite=True,
+    )
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            worker.run_copy()
+    except (TemplateError, CopierError) as error:
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        raise UserError(f"The template could not be rendered: {_one_line(error)}") from None
+    except ValueError as error:
+        # Copier's own checks of an answer (a choice, a validator) are ValueErrors.
+        raise UsageError(_one_line(error)) from None
+
+
+# -- the template's source ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Commit:
+    hash: str
+    description: str
+
+
+def _checkout_at(src_path: str, vcs_ref: str | None) -> _Commit | None:
+    """The commit a local checkout would be rendered at, if that commit is its HEAD."""
+    path = Path(src_path).expanduser()
+    if not path.is_dir():
+        return None
+    wanted = vcs_ref or _latest_tag(src_path)
+    listing = _git(path, "rev-parse", "--show-toplevel", "HEAD", f"{wanted}^{{commit}}")
+    if listing is None:
+        return None
+    toplevel, head, target = (listing.splitlines() + ["", "", ""])[:3]
+    # Copier clones only the root of a repository; a subdirectory is read as a plain folder.
+    if Path(toplevel).resolve() != path.resolve() or head != target:
+        return None
+    description = _git(path, "describe", "--tags", "--always", head)
+    if description is None:
+        return None
+    return _Commit(hash=head, description=description.strip())
+
+
+def _template_files_clean(src_path: str, subdirectory: str) -> bool:
+    """True when copier.yml and the template directory hold exactly what HEAD holds."""
+    paths = ["copier.yml", "copier.yaml", subdirectory or "."]
+    status = _git(
+        Path(src_path).expanduser(),
+        "status", "--porcelain", "--ignored", "--untracked-files=all", "--", *paths,
+    )  # fmt: skip
+    return status == ""
+
+
+def _latest_tag(src_path: str) -> str:
+    """The ref Copier renders when none is given: the newest release tag, else HEAD."""
+    from copier._vcs import get_latest_tag, get_repo
+
+    url = get_repo(src_path)
+    if url is None:
+        return "HEAD"
+    # Copier prints a notice when there is no tag; HEAD is the expected answer here.
+    with contextlib.redirect_stderr(io.StringIO()):
+        try:
+            return get_latest_tag(url)
+        except Exception:  # noqa: BLE001 - let the clone report an unreadable source
+            return "HEAD"
+
+
+def _git(cwd: Path, *args: str) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+# -- moving into place --------------------------------------------------------------------------
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.is_dir():
+        if path.exists():
+            raise UsageError(f"{path} is a file, so the project cannot be created below it.")
+        path = path.parent
+    return path
+
+
+def _move_into_place(rendered: Path, dest: Path) -> None:
+    if not dest.exists() or not any(dest.iterdir()):
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(rendered, dest)  # atomic; replaces an empty directory
+        except OSError as error:
+            raise UserError(f"Could not move the project into {dest}: {error.strerror}.") from None
+        return
+    _copy_over(rendered, dest)
+
+
+def _copy_over(rendered: Path, dest: Path) -> None:
+    """Copy every rendered file into `dest`, replacing same-named files, deleting nothing."""
+    pairs = [
+        (source, dest / source.relative_to(rendered)) for source in sorted(rendered.rglob("*"))
+    ]
+    for source, target in pairs:
+        if source.is_dir() and not source.is_symlink():
+            if target.exists() and not target.is_dir():
+                raise UserError(f"{target} is a file where the project has a directory.")
+        elif target.is_dir() and not target.is_symlink():
+            raise UserError(f"{target} is a directory where the project has a file.")
+    for source, target in pairs:
+        if source.is_dir() and not source.is_symlink():
+            target.mkdir(exist_ok=True)
+        else:
+            if target.is_symlink():
+                target.unlink()
+            shutil.copy2(source, target, follow_symlinks=False)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Finish the move even on Ctrl-C, then report the interrupt: no half-moved project."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise Interrupted("Interrupted after the project was written completely.")
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
