@@ -1,10 +1,90 @@
-"""`plugin check`."""
+"""`plugin check`: lint a plugin, from its files or from its running server.
+
+Only typer is imported here; the rules (and httpx, yaml, openapi-spec-validator) load when the
+command runs, so `plugin --help` stays instant.
+"""
 
 from __future__ import annotations
 
-from generator.errors import UserError
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+__all__ = ["Profile", "check"]
 
 
-def check() -> None:
-    """Not built yet."""
-    raise UserError("plugin check is not built yet.")
+class Profile(StrEnum):
+    """Which limits apply: ChatGPT plugins, or GPT Actions (longer descriptions)."""
+
+    plugin = "plugin"
+    gpt_action = "gpt-action"
+
+
+def check(
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="TARGET",
+            help="A plugin directory (a generated project, or any directory with "
+            ".well-known/ai-plugin.json and an OpenAPI file) or a base URL such as "
+            "http://localhost:5003, checked live.",
+            show_default=False,
+        ),
+    ],
+    profile: Annotated[
+        Profile,
+        typer.Option("--target", help="Apply ChatGPT plugin limits or GPT Action limits."),
+    ] = Profile.plugin,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the findings as one JSON document.")
+    ] = False,
+    domain: Annotated[
+        str | None,
+        typer.Option(
+            "--domain",
+            help="The plugin's domain (host[:port]); default: the URL's host, or api.url's.",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each live request.")
+    ] = 5.0,
+    client_id: Annotated[
+        str | None,
+        typer.Option(
+            "--client-id",
+            envvar="PLUGIN_CHECK_CLIENT_ID",
+            help="OAuth client id, so the live token check can expect invalid_grant.",
+            show_default=False,
+        ),
+    ] = None,
+    client_secret: Annotated[
+        str | None,
+        typer.Option(
+            "--client-secret",
+            envvar="PLUGIN_CHECK_CLIENT_SECRET",
+            help="OAuth client secret (prefer the environment variable to the flag).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Check a plugin's manifest, OpenAPI document and, for a URL, its live behaviour.
+
+    Exit status: 0 when there is no error, 1 when there is one, 2 for a usage error.
+    """
+    from generator.check._output import as_json as render_json
+    from generator.check._output import as_text
+    from generator.check._run import Options, run_check
+
+    options = Options(
+        profile=profile.value,
+        domain=domain,
+        timeout=timeout,
+        client_id=client_id,
+        client_secret=client_secret,
+    )
+    report = run_check(target, options)
+    typer.echo(render_json(report) if as_json else as_text(report))
+    if report.count("error"):
+        raise typer.Exit(1)

@@ -1,0 +1,51 @@
+"""How a report is shown: one line per finding and a summary, or one JSON document."""
+
+from __future__ import annotations
+
+import json
+
+from generator.check._findings import Report
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "note": 2}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary_line(report: Report) -> str:
+    """`<target>: 1 error, 2 warnings, 0 notes (plugin rules).`"""
+    counts = ", ".join(
+        _plural(report.count(severity), severity)  # type: ignore[arg-type]
+        for severity in ("error", "warning", "note")
+    )
+    return f"{report.target}: {counts} ({report.profile} rules)."
+
+
+def as_text(report: Report) -> str:
+    """One line per finding (errors first, then in the order found) and the summary line."""
+    ordered = sorted(report.findings, key=lambda finding: _SEVERITY_ORDER[finding.severity])
+    lines = [
+        f"{finding.severity} {finding.code} {finding.place}: {finding.message}. "
+        f"Fix: {finding.fix}"
+        for finding in ordered
+    ]
+    lines.append(summary_line(report))
+    return "\n".join(lines)
+
+
+def as_json(report: Report) -> str:
+    """The report as a JSON document (stable keys; see the README's "Checking a plugin")."""
+    document = {
+        "target": report.target,
+        "profile": report.profile,
+        "checked": report.checked,
+        "findings": [finding.as_dict() for finding in report.findings],
+        "summary": {
+            "errors": report.count("error"),
+            "warnings": report.count("warning"),
+            "notes": report.count("note"),
+            "ok": report.count("error") == 0,
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
