@@ -53,14 +53,6 @@ def update(
         bool,
         typer.Option("--pretend", help="Show what would change and conflict; write nothing."),
     ] = False,
-    template: Annotated[
-        str | None,
-        typer.Option(
-            "--template",
-            metavar="SRC",
-            help="Template to update from, a git path or URL (default: the one this plugin ships).",
-        ),
-    ] = None,
 ) -> None:
     """Update a generated plugin project to a newer template version, keeping your edits."""
     from generator.errors import UserError
@@ -69,8 +61,16 @@ def update(
     project = dest.resolve()
     answers = _check_project(project)
     overrides = _parse_data(data or [])
-    source = TemplateSource(src_path=template) if template else default_source()
-    ref = vcs_ref or source.vcs_ref
+    # Copier always updates from the source the answers file records; for a project made by this
+    # generator that is ours, and syncing it first recreates the per-user store if it is gone.
+    ours = default_source()
+    recorded = str(answers["_src_path"])
+    source = TemplateSource(src_path=recorded)
+    if _same_source(recorded, ours.src_path):
+        ref = vcs_ref or ours.vcs_ref
+    else:
+        _check_recorded_source(recorded)
+        ref = vcs_ref  # None: Copier takes the source's newest version tag
     # Without a terminal nobody can answer a new question: take its default.
     use_defaults = defaults or not sys.stdin.isatty()
 
@@ -163,6 +163,34 @@ def _check_project(project: Path) -> dict[str, Any]:
     return answers
 
 
+def _same_source(recorded: str, ours: str) -> bool:
+    if recorded == ours:
+        return True
+    if _is_url(recorded) or _is_url(ours):
+        return False
+    return _local(recorded).resolve() == _local(ours).resolve()
+
+
+def _is_url(source: str) -> bool:
+    return "://" in source or source.startswith(("git@", "gh:", "gl:"))
+
+
+def _local(source: str) -> Path:
+    return Path(source).expanduser()
+
+
+def _check_recorded_source(recorded: str) -> None:
+    """Refuse early, in one sentence, when the recorded local template has disappeared."""
+    from generator.errors import UserError
+
+    if not _is_url(recorded) and not _local(recorded).exists():
+        raise UserError(
+            f"The template this project was made from, {recorded} (_src_path in "
+            f"{ANSWERS_FILE}), no longer exists, and Copier only updates from that source: "
+            "restore it there, then run plugin update again."
+        )
+
+
 def _parse_data(pairs: list[str]) -> dict[str, str]:
     from generator.errors import UsageError
 
@@ -192,7 +220,6 @@ def _run_copier_update(
     try:
         copier.run_update(
             dst_path=project,
-            src_path=source.src_path,
             vcs_ref=ref,
             data=overrides,
             defaults=use_defaults,
@@ -212,7 +239,7 @@ def _explain(message: str, source: TemplateSource, ref: str | None) -> str:
     """One sentence for a Copier failure."""
     import re
 
-    downgrade = re.search(r"downgrading from (\S+) to (\S+?)\.", message)
+    downgrade = re.search(r"downgrading from (\S+) to (\S+)\. Downgrades", message)
     if downgrade:
         return (
             f"The project is at template version {downgrade.group(1)}, newer than "

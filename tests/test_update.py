@@ -1,0 +1,325 @@
+"""`plugin update` and plain `copier update` on a small template kept in a local git repository.
+
+The template here is tiny and fully controlled, so each test can name the exact lines the owner
+and the template change. tests/test_update_template.py runs the same story on the real template.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_update_support import (
+    commit_all,
+    copier_cli,
+    git,
+    init_repo,
+    isolated_git,
+    tree_snapshot,
+    write_tree,
+)
+from typer.testing import CliRunner
+
+from generator.cli import app
+from generator.update import CONFLICT_END, CONFLICT_START
+
+__all__ = ["isolated_git"]  # the fixture, imported so pytest finds it here
+
+ANSWERS_TEMPLATE = "{{ _copier_answers | to_nice_yaml -}}\n"
+
+V1_FILES = {
+    "copier.yml": (
+        "_subdirectory: template\n"
+        "_answers_file: .copier-answers.yml\n"
+        "_templates_suffix: .jinja\n"
+        "name:\n  type: str\n  default: Demo\n"
+        "port:\n  type: int\n  default: 5003\n"
+    ),
+    "template/{{ _copier_conf.answers_file }}.jinja": ANSWERS_TEMPLATE,
+    "template/README.md.jinja": (
+        "# {{ name }}\n\nRun it with `make run`.\n\n"
+        "## Configuration\n\nSet PORT (default {{ port }}).\n"
+    ),
+    "template/app.py.jinja": (
+        '"""{{ name }} service."""\n\nROUTES = ["/todos"]\n\n\ndef todos():\n    return []\n'
+    ),
+    "template/settings.py.jinja": (
+        '"""Settings."""\n\nPORT = {{ port }}\n\n# Logging\nDEBUG = False\n'
+    ),
+    "template/requirements.txt": "fastapi\nuvicorn\n",
+    "template/obsolete.txt": "This file leaves the template in v2.\n",
+}
+
+OWNER_ROUTE = '\n\ndef stats():\n    """Owner\'s own route."""\n    return {"count": 0}\n'
+
+
+def make_v1(origin: Path) -> Path:
+    """The template repository at v1.0.0."""
+    init_repo(origin)
+    write_tree(origin, V1_FILES)
+    commit_all(origin, "Template v1", tag="v1.0.0")
+    return origin
+
+
+def make_v2(origin: Path) -> None:
+    """v2.0.0: a new file, changed files, a removed file and a new question with a default."""
+    copier_yml = origin / "copier.yml"
+    copier_yml.write_text(
+        copier_yml.read_text() + "license:\n  type: str\n  default: MIT\n", encoding="utf-8"
+    )
+    readme = origin / "template/README.md.jinja"
+    readme.write_text(
+        readme.read_text().replace("make run", "make serve") + "\n## License\n\n{{ license }}\n",
+        encoding="utf-8",
+    )
+    app_py = origin / "template/app.py.jinja"
+    app_py.write_text(
+        app_py.read_text().replace("service.", "service: a todo API."), encoding="utf-8"
+    )
+    write_tree(origin, {"template/CONTRIBUTING.md.jinja": "How to contribute to {{ name }}.\n"})
+    (origin / "template/obsolete.txt").unlink()
+    commit_all(origin, "Template v2", tag="v2.0.0")
+
+
+def generate(origin: Path, dest: Path, *extra: str) -> Path:
+    """Render with the real copier CLI, then commit the result as its owner would."""
+    result = copier_cli(dest.parent, "copy", "--defaults", *extra, str(origin), str(dest))
+    assert result.returncode == 0, result.stderr
+    init_repo(dest)
+    commit_all(dest, "Generate the project")
+    return dest
+
+
+def owner_edits(project: Path) -> None:
+    """What an owner does after generating: a route, README, a setting, a dependency."""
+    app_py = project / "app.py"
+    app_py.write_text(app_py.read_text() + OWNER_ROUTE, encoding="utf-8")
+    readme = project / "README.md"
+    readme.write_text(readme.read_text().replace("make run", "make dev"), encoding="utf-8")
+    settings = project / "settings.py"
+    settings.write_text(
+        settings.read_text().replace("PORT = 5003", "PORT = 8080"), encoding="utf-8"
+    )
+    requirements = project / "requirements.txt"
+    requirements.write_text(requirements.read_text() + "httpx\n", encoding="utf-8")
+    commit_all(project, "Owner edits")
+
+
+def plugin(*args: str) -> tuple[int, str]:
+    """Run `plugin` in-process; return the exit code and everything it printed."""
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def edited_project(tmp_path: Path, isolated_git: Path) -> tuple[Path, Path]:
+    """A v1 project with the owner's edits committed, and its origin already at v2."""
+    origin = make_v1(tmp_path / "origin")
+    project = generate(origin, tmp_path / "project")
+    owner_edits(project)
+    make_v2(origin)
+    return origin, project
+
+
+def assert_scenario_outcome(project: Path) -> None:
+    """Owner edits kept, template changes arrived, the overlapping line conflicts inline."""
+    app_py = (project / "app.py").read_text()
+    assert "def stats():" in app_py, "the owner's route was lost"
+    assert "service: a todo API." in app_py, "the template's change to app.py did not arrive"
+    assert "PORT = 8080" in (project / "settings.py").read_text()
+    assert (project / "requirements.txt").read_text() == "fastapi\nuvicorn\nhttpx\n"
+    assert (project / "CONTRIBUTING.md").read_text() == "How to contribute to Demo.\n"
+    assert not (project / "obsolete.txt").exists()
+    answers = (project / ".copier-answers.yml").read_text()
+    assert "_commit: v2.0.0" in answers
+    assert "license: MIT" in answers
+    readme = (project / "README.md").read_text()
+    assert readme.count(CONFLICT_START) == 1 and readme.count(CONFLICT_END) == 1
+    assert "make dev" in readme and "make serve" in readme, "one side of the conflict was lost"
+    assert readme.rstrip().endswith("MIT"), "the template's non-conflicting README change is gone"
+    assert readme.index(CONFLICT_START) < readme.index("make dev") < readme.index(CONFLICT_END)
+
+
+def test_plugin_update_keeps_owner_edits_and_marks_conflicts(edited_project) -> None:
+    origin, project = edited_project
+
+    code, output = plugin("update", str(project), "--defaults")
+
+    assert code == 1, output
+    assert "Updated the template" in output, output
+    assert_scenario_outcome(project)
+    assert "Updated the template from v1.0.0 to v2.0.0." in output
+    assert "README.md" in output.split("Conflicts, marked inline")[1]
+    assert "CONTRIBUTING.md" in output.split("Changed files")[1]
+    assert "1 file still holds conflict markers" in output
+
+
+def test_plain_copier_update_cli_gives_the_same_result(edited_project) -> None:
+    _, project = edited_project
+
+    result = copier_cli(project, "update", "--defaults", "--conflict", "inline")
+
+    assert result.returncode == 0, result.stderr
+    assert_scenario_outcome(project)
+
+
+def test_update_refuses_while_conflict_markers_remain_committed(edited_project) -> None:
+    origin, project = edited_project
+    plugin("update", str(project), "--defaults")
+    commit_all(project, "Commit without resolving")
+
+    code, output = plugin("update", str(project), "--defaults")
+
+    assert code == 1
+    assert "Conflict markers from an earlier update remain in README.md" in output
+
+
+def test_untouched_v1_updated_to_v2_equals_fresh_v2(tmp_path: Path, isolated_git: Path) -> None:
+    origin = make_v1(tmp_path / "origin")
+    updated = generate(origin, tmp_path / "updated")
+    make_v2(origin)
+
+    code, output = plugin("update", str(updated), "--defaults")
+    fresh = generate(origin, tmp_path / "fresh")
+
+    assert code == 0, output
+    assert tree_snapshot(updated) == tree_snapshot(fresh)
+    assert "_commit: v2.0.0" in (updated / ".copier-answers.yml").read_text()
+
+
+def test_data_answers_the_new_question(tmp_path: Path, isolated_git: Path) -> None:
+    origin = make_v1(tmp_path / "origin")
+    project = generate(origin, tmp_path / "project")
+    make_v2(origin)
+
+    code, output = plugin("update", str(project), "--data", "license=Apache-2.0")
+
+    assert code == 0, output
+    assert "license: Apache-2.0" in (project / ".copier-answers.yml").read_text()
+    assert (project / "README.md").read_text().rstrip().endswith("Apache-2.0")
+
+
+def test_vcs_ref_picks_the_version(tmp_path: Path, isolated_git: Path) -> None:
+    origin = make_v1(tmp_path / "origin")
+    project = generate(origin, tmp_path / "project")
+    make_v2(origin)
+    write_tree(origin, {"template/LATER.md": "v3\n"})
+    commit_all(origin, "Template v3", tag="v3.0.0")
+
+    code, output = plugin("update", str(project), "--vcs-ref", "v2.0.0", "--defaults")
+
+    assert code == 0, output
+    assert "_commit: v2.0.0" in (project / ".copier-answers.yml").read_text()
+    assert (project / "CONTRIBUTING.md").exists() and not (project / "LATER.md").exists()
+
+
+def test_pretend_reports_and_writes_nothing(edited_project) -> None:
+    origin, project = edited_project
+    head_before = git(project, "rev-parse", "HEAD")
+    files_before = tree_snapshot(project, skip_lines=())
+
+    code, output = plugin("update", str(project), "--pretend")
+
+    assert code == 0, output
+    assert "nothing was written" in output
+    assert "CONTRIBUTING.md" in output and "obsolete.txt" in output
+    assert "README.md" in output.split("Would conflict")[1]
+    assert tree_snapshot(project, skip_lines=()) == files_before
+    assert git(project, "rev-parse", "HEAD") == head_before
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_refuses_a_dirty_tree(edited_project) -> None:
+    origin, project = edited_project
+    (project / "settings.py").write_text("PORT = 1\n", encoding="utf-8")
+
+    code, output = plugin("update", str(project), "--defaults")
+
+    assert code == 1
+    assert "has uncommitted changes: commit or stash them" in output
+    assert (project / "settings.py").read_text() == "PORT = 1\n"
+    assert not (project / "CONTRIBUTING.md").exists()
+
+
+def test_refuses_an_untracked_file(edited_project) -> None:
+    origin, project = edited_project
+    (project / "notes.txt").write_text("draft\n", encoding="utf-8")
+
+    code, output = plugin("update", str(project), "--defaults")
+
+    assert code == 1
+    assert "commit or stash" in output
+
+
+def test_refuses_a_project_without_answers_file(tmp_path: Path, isolated_git: Path) -> None:
+    project = init_repo(tmp_path / "plain")
+    write_tree(project, {"README.md": "not generated\n"})
+    commit_all(project, "A project of its own")
+
+    code, output = plugin("update", str(project), "--defaults")
+
+    assert code == 1
+    assert "has no .copier-answers.yml" in output
+    assert output.count("\n") == 1, "the refusal must be one line"
+
+
+def test_refuses_a_directory_that_is_not_a_git_repository(
+    tmp_path: Path, isolated_git: Path
+) -> None:
+    origin = make_v1(tmp_path / "origin")
+    result = copier_cli(tmp_path, "copy", "--defaults", str(origin), str(tmp_path / "loose"))
+    assert result.returncode == 0, result.stderr
+
+    code, output = plugin("update", str(tmp_path / "loose"))
+
+    assert code == 1
+    assert "is not a git repository" in output
+
+
+def test_refuses_a_downgrade_in_one_sentence(tmp_path: Path, isolated_git: Path) -> None:
+    origin = make_v1(tmp_path / "origin")
+    make_v2(origin)
+    project = generate(origin, tmp_path / "project")
+    before = tree_snapshot(project, skip_lines=())
+
+    code, output = plugin("update", str(project), "--vcs-ref", "v1.0.0", "--defaults")
+
+    assert code == 1
+    error_lines = [line for line in output.splitlines() if line.startswith("Error:")]
+    assert error_lines == [
+        "Error: The project is at template version 2.0.0, newer than 1.0.0: plugin update never "
+        "downgrades; install a newer chatgpt-plugin-generator or pass --vcs-ref with a newer "
+        "version."
+    ]
+    assert tree_snapshot(project, skip_lines=()) == before
+
+
+def test_refuses_an_unknown_version(edited_project) -> None:
+    origin, project = edited_project
+
+    code, output = plugin("update", str(project), "--vcs-ref", "v9.9.9", "--defaults")
+
+    assert code == 1
+    assert "Template version v9.9.9 does not exist" in output
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_rejects_malformed_data(edited_project) -> None:
+    origin, project = edited_project
+
+    code, output = plugin("update", str(project), "--data", "license")
+
+    assert code == 2
+    assert "--data takes KEY=VALUE" in output
+
+
+def test_update_at_the_same_version_changes_nothing(tmp_path: Path, isolated_git: Path) -> None:
+    origin = make_v1(tmp_path / "origin")
+    project = generate(origin, tmp_path / "project")
+
+    code, output = plugin("update", str(project), "--defaults")
+
+    assert code == 0, output
+    assert "Template version v1.0.0 kept." in output
+    assert "Nothing changed." in output
+    assert git(project, "status", "--porcelain") == ""
