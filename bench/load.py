@@ -16,7 +16,8 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 if __package__ in (None, ""):  # `python bench/load.py` works as well as `python -m bench.load`
@@ -24,7 +25,7 @@ if __package__ in (None, ""):  # `python bench/load.py` works as well as `python
 
 from bench import projects
 from bench.loadgen import LoadResult, run_wrk, wrk_path
-from bench.servers import LOCAL_HOST, ServerSpec, free_port, running
+from bench.servers import LOCAL_HOST, RunningServer, ServerSpec, free_port, running
 
 BASELINES = ("quart-debug", "quart-production", "fastapi-hello")
 BASELINE_LABELS = {
@@ -79,44 +80,74 @@ def _baseline_spec(name: str, port: int) -> ServerSpec:
     return ServerSpec(name=name, argv=argv, port=port, cwd=root, env={"PYTHONPATH": str(root)})
 
 
-def _load(
-    args: argparse.Namespace, base_url: str, headers: dict[str, str], reads: int | None = None
-) -> list[LoadResult]:
-    common = {
-        "threads": args.threads,
-        "connections": args.connections,
-        "headers": headers,
-        "reads_percent": args.reads if reads is None else reads,
-        "text_field": "todo",
-    }
-    # A short unmeasured run first: imports, caches and the SQLite page cache warm up.
-    run_wrk(base_url, seconds=1, **common)
-    return [run_wrk(base_url, seconds=args.seconds, **common) for _ in range(args.repeat)]
+@dataclass
+class Target:
+    """A started server, ready for load: its URL, credentials and the requests it answers."""
+
+    name: str
+    label: str
+    server: RunningServer
+    headers: dict[str, str]
+    reads: int | None = None
+    results: list[LoadResult] = field(default_factory=list)
 
 
-def _measure_project(args: argparse.Namespace, mode: str, project: Path, work: Path) -> Measurement:
+def _run_once(args: argparse.Namespace, target: Target, seconds: int) -> LoadResult:
+    return run_wrk(
+        target.server.base_url,
+        seconds=seconds,
+        threads=args.threads,
+        connections=args.connections,
+        headers=target.headers,
+        reads_percent=args.reads if target.reads is None else target.reads,
+        text_field="todo",
+    )
+
+
+def _start_project(stack: ExitStack, mode: str, project: Path, work: Path) -> Target:
     port = free_port()
     env = projects.project_env(project, port, work / f"{mode}.db")
-    spec = projects.server_spec(mode, project, port, env)
-    with running(spec, work) as server:
-        headers = projects.credentials(mode, project, env, server.base_url)
-        projects.seed(server.base_url, headers, SEEDED_TODOS)
-        results = _load(args, server.base_url, headers)
-        log = server.log_text()
-    return Measurement(mode, f"generated, auth `{mode}`", results, log.count(LOCK_MESSAGE),
-                       log.count("Traceback"))  # fmt: skip
+    server = stack.enter_context(running(projects.server_spec(mode, project, port, env), work))
+    headers = projects.credentials(mode, project, env, server.base_url)
+    projects.seed(server.base_url, headers, SEEDED_TODOS)
+    return Target(mode, f"generated, auth `{mode}`", server, headers)
 
 
-def _measure_baseline(args: argparse.Namespace, name: str, work: Path) -> Measurement:
-    with running(_baseline_spec(name, free_port()), work) as server:
-        hello = name == "fastapi-hello"
-        if not hello:
-            projects.seed(server.base_url, {}, SEEDED_TODOS)
+def _start_baseline(stack: ExitStack, name: str, work: Path) -> Target:
+    server = stack.enter_context(running(_baseline_spec(name, free_port()), work))
+    if name == "fastapi-hello":
         # The hello app has no storage: it answers the reads only.
-        results = _load(args, server.base_url, {}, reads=100 if hello else None)
-        log = server.log_text()
-    return Measurement(name, BASELINE_LABELS[name], results, log.count(LOCK_MESSAGE),
-                       log.count("Traceback"))  # fmt: skip
+        return Target(name, BASELINE_LABELS[name], server, {}, reads=100)
+    projects.seed(server.base_url, {}, SEEDED_TODOS)
+    return Target(name, BASELINE_LABELS[name], server, {})
+
+
+def measure(args: argparse.Namespace, targets: list[Target]) -> list[Measurement]:
+    """Load every target in turn, `args.repeat` rounds; all of them are up the whole time.
+
+    Round-robin rather than one target after the other: drift in the machine's load (other
+    processes, thermal limits) then spreads over all targets instead of favouring one.
+    """
+    for target in targets:
+        # A short unmeasured run first: imports, caches and the SQLite page cache warm up.
+        _run_once(args, target, seconds=1)
+    for round_number in range(args.repeat):
+        for target in targets:
+            print(f"round {round_number + 1}: {target.name}", file=sys.stderr)
+            target.results.append(_run_once(args, target, args.seconds))
+    measurements = []
+    for target in targets:
+        log = target.server.log_text()
+        measurements.append(
+            Measurement(
+                target.name,
+                target.label,
+                target.results,
+                log.count(LOCK_MESSAGE),
+                log.count("Traceback"),
+            )  # fmt: skip
+        )
+    return measurements
 
 
 def _ratio(value: float, reference: float | None) -> str:
@@ -181,17 +212,18 @@ def main(argv: list[str] | None = None) -> int:
     modes = [m for m in args.modes.split(",") if m]
     baselines = [b for b in args.baselines.split(",") if b]
     given = dict(item.split("=", 1) for item in args.project)
-    measurements: list[Measurement] = []
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="plugin-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="plugin-bench-") as tmp, ExitStack() as stack:
         work = Path(tmp)
+        targets = []
         for mode in modes:
             project = Path(given[mode]) if mode in given else projects.render(mode, work / mode)
-            print(f"measuring {mode} ({project}) ...", file=sys.stderr)
-            measurements.append(_measure_project(args, mode, project.resolve(), work))
+            print(f"starting {mode} ({project})", file=sys.stderr)
+            targets.append(_start_project(stack, mode, project.resolve(), work))
         for name in baselines:
-            print(f"measuring {name} ...", file=sys.stderr)
-            measurements.append(_measure_baseline(args, name, work))
+            print(f"starting {name}", file=sys.stderr)
+            targets.append(_start_baseline(stack, name, work))
+        measurements = measure(args, targets)
     print(
         f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, {args.reads}% reads, "
         f"median of {args.repeat}; {time.monotonic() - started:.0f} s in all.\n"

@@ -31,7 +31,7 @@ def render(mode: str, destination: Path, template: Path = REPOSITORY) -> Path:
     """Render the template with `mode` into `destination` using the real copier CLI."""
     argv = [
         sys.executable, "-m", "copier", "copy", "--quiet", "--defaults", "--vcs-ref", "HEAD",
-        "--data", "name=Bench", "--data", f"auth={mode}", "--data", f"domain={DOMAIN}",
+        "--data", "name=Bench Todo", "--data", f"auth={mode}", "--data", f"domain={DOMAIN}",
         str(template), str(destination),
     ]  # fmt: skip
     subprocess.run(argv, check=True, capture_output=True, text=True, timeout=300)

@@ -30,7 +30,10 @@ function request()
   if roll <= reads_percent + (100 - reads_percent) / 2 or #ids == 0 then
     added = added + 1
     local body = string.format('{"%s": "load test todo %d-%d"}', text_field, thread_number, added)
-    return wrk.format("POST", "/todos", { ["Content-Type"] = "application/json" }, body)
+    -- A headers table replaces wrk.headers (the -H options), so copy them in.
+    local headers = { ["Content-Type"] = "application/json" }
+    for name, value in pairs(wrk.headers) do headers[name] = value end
+    return wrk.format("POST", "/todos", headers, body)
   end
   return wrk.format("DELETE", "/todos/" .. table.remove(ids))
 end
