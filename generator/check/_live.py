@@ -40,6 +40,7 @@ class LiveChecker:
         self.domain_url = domain_url
         self.client_id = client_id
         self.client_secret = client_secret
+        self._declared = False  # whether the document declares security on any operation
         self.client = httpx.Client(
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
@@ -215,16 +216,25 @@ class LiveChecker:
         return None
 
     @staticmethod
-    def _safe_operation(ops: list[Operation], auth_type: Any) -> Operation | None:
-        """A GET without required parameters: callable with no side effect and no input."""
+    def _needs_credentials(op: Operation, auth_type: Any, declared: bool) -> bool:
+        """Whether a call without credentials must be refused."""
+        if auth_type is None:  # no manifest (a GPT Action): the document alone says
+            return op.protected
+        if auth_type == "none":
+            return False
+        return op.protected or not declared
+
+    def _safe_operation(self, ops: list[Operation], auth_type: Any) -> Operation | None:
+        """A GET without required parameters: callable with no side effect and no input.
+
+        When the plugin has auth, one that needs credentials is preferred: it is the probe.
+        """
         declared = any(op.security for op in ops)
-        for op in ops:
-            if op.method != "get" or any(p.get("required") for _, p in op.parameters):
-                continue
-            wants_credentials = op.protected or (not declared and auth_type not in (None, "none"))
-            if auth_type in (None, "none") or wants_credentials:
-                return op
-        return None
+        safe = [op for op in ops
+                if op.method == "get" and not any(p.get("required") for _, p in op.parameters)]
+        protected = [op for op in safe if self._needs_credentials(op, auth_type, declared)]
+        self._declared = declared
+        return (protected or safe or [None])[0]
 
     def _probe_operation(self, server: str, op: Operation, auth_type: Any) -> None:
         url = server.rstrip("/") + op.path
@@ -234,7 +244,7 @@ class LiveChecker:
             self.report.add("L001", url, "", f"{op.method.upper()} {op.path} could not be "
                             f"called: {_describe_error(error)}")
             return
-        if auth_type in (None, "none"):
+        if not self._needs_credentials(op, auth_type, self._declared):
             if response.status_code >= 400:
                 self.report.add("L001", url, "", f"{op.method.upper()} {op.path} answered HTTP "
                                 f"{response.status_code}")
