@@ -126,7 +126,8 @@ class Questionnaire:
             if key in given:
                 answers.user[key] = self._checked(question, given[key].value, given[key].origin)
             elif ask is not None and not (use_defaults and self._has_valid_default(key, answers)):
-                answers.user[key] = ask(self._prompt(question, answers))
+                reply = ask(self._prompt(question, answers))
+                answers.user[key] = self._checked(question, reply, f"The answer to {key}")
             else:
                 answers.user[key] = self._default_or_fail(question, answers)
         return {key: value for key, value in answers.user.items() if key not in answers.hidden}
