@@ -310,7 +310,11 @@ class LiveChecker:
             error_code = None
         has_credentials = bool(self.client_id and self.client_secret)
         accepted = {"invalid_grant"} if has_credentials else {"invalid_grant", "invalid_client"}
-        if response.status_code < 400 or error_code not in accepted:
+        if has_credentials and error_code == "invalid_client":
+            self.report.add("L008", token_url, "", "the token endpoint refused the client "
+                            "credentials given with --client-id and --client-secret "
+                            "(invalid_client), so the code was never checked")
+        elif response.status_code < 400 or error_code not in accepted:
             self.report.add("L008", token_url, "", f"a token request with an unknown code got "
                             f"HTTP {response.status_code} with error {json.dumps(error_code)}; "
                             "expected " + " or ".join(sorted(accepted)))

@@ -102,6 +102,7 @@ def export_project(directory: Path, package: str, destination: Path) -> None:
     # without its own virtualenv the project is not installed: import it from src/
     src = str((directory / "src").resolve())
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # a check leaves the project as it found it
     command = [python, "-m", package, "export", str(destination)]
     try:
         result = subprocess.run(
