@@ -1,0 +1,364 @@
+"""`plugin new` from the command line: flags, scripts without a terminal, the destination, git."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import test_new_support as support
+import yaml
+from typer.testing import CliRunner
+
+from generator.cli import app
+
+git_home = support.git_home  # fixture
+template_repo = support.template_repo  # fixture
+git = support.git
+leftovers = support.leftovers
+run = support.run
+tree_snapshot = support.tree_snapshot
+
+
+def plugin_new(*args: str) -> tuple[int, str, str]:
+    """`plugin new` in-process, without a terminal; the exit code, stdout and stderr."""
+    result = CliRunner().invoke(app, ["new", *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def answers_of(project: Path) -> dict[str, object]:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+
+
+MODE_FLAGS = {
+    "none": [],
+    "service_http": ["--domain", "todo.example.com"],
+    "user_http": ["--domain", "todo.example.com", "--authorization-type", "basic"],
+    "oauth": ["--domain", "todo.example.com", "--oauth-scope", "todos:read todos:write"],
+}
+MODE_HINT = {
+    "none": "and enter localhost:5003",
+    "service_http": "paste the service token that `.venv/bin/python -m todo_plus credentials`",
+    "user_http": "create a user's key with `.venv/bin/python -m todo_plus create-user NAME`",
+    "oauth": "paste the client ID and secret that `.venv/bin/python -m todo_plus credentials`",
+}
+
+
+@pytest.mark.parametrize("auth", list(MODE_FLAGS))
+def test_flags_answer_every_question_for_each_mode(
+    tmp_path: Path, template_repo: Path, auth: str
+) -> None:
+    dest = tmp_path / "todo"
+    code, out, err = plugin_new(
+        str(dest), "--template", str(template_repo), "--name", "Todo Plus", "--auth", auth,
+        "--description", "Todos in ChatGPT.", "--contact-email", "me@example.org",
+        *MODE_FLAGS[auth],
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    answers = answers_of(dest)
+    assert answers["auth"] == auth
+    assert answers["name"] == "Todo Plus"
+    assert answers["description"] == "Todos in ChatGPT."
+    assert answers["contact_email"] == "me@example.org"
+    assert answers.get("authorization_type") == ("basic" if auth == "user_http" else None)
+    assert answers.get("oauth_scope") == ("todos:read todos:write" if auth == "oauth" else None)
+    assert (dest / "src" / "todo_plus" / "__init__.py").is_file()
+    assert MODE_HINT[auth] in out
+    assert "make run" in out and "make test" in out and "cd " in out
+
+
+def test_first_commit_holds_every_file(tmp_path: Path, template_repo: Path) -> None:
+    dest = tmp_path / "todo"
+    code, _, _ = plugin_new(str(dest), "--template", str(template_repo), "--name", "Todo")
+    assert code == 0
+    assert git(dest, "rev-list", "--count", "HEAD").strip() == "1"
+    assert git(dest, "status", "--porcelain", "--untracked-files=all") == ""
+    tracked = set(git(dest, "ls-files").split())
+    assert {".copier-answers.yml", "README.md", "src/todo/__init__.py"} <= tracked
+    assert git(dest, "log", "--format=%an <%ae>").strip() == "Template Tester <tester@example.com>"
+
+
+def test_author_falls_back_when_git_has_no_identity(
+    tmp_path: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.delenv(f"GIT_{role}_NAME")
+        monkeypatch.delenv(f"GIT_{role}_EMAIL")
+    dest = tmp_path / "todo"
+    code, _, err = plugin_new(str(dest), "--template", str(template_repo), "--name", "Todo")
+    assert (code, err) == (0, "")
+    assert git(dest, "log", "--format=%an <%ae>|%cn <%ce>").strip() == (
+        "plugin new <plugin@localhost>|plugin new <plugin@localhost>"
+    )
+
+
+def test_author_comes_from_git_config(
+    tmp_path: Path, template_repo: Path, git_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.delenv(f"GIT_{role}_NAME")
+        monkeypatch.delenv(f"GIT_{role}_EMAIL")
+    (git_home / ".gitconfig").write_text("[user]\n\tname = Ada\n\temail = ada@example.com\n")
+    dest = tmp_path / "todo"
+    assert plugin_new(str(dest), "--template", str(template_repo), "--name", "Todo")[0] == 0
+    assert git(dest, "log", "--format=%an <%ae>").strip() == "Ada <ada@example.com>"
+
+
+def test_no_git_skips_the_repository(tmp_path: Path, template_repo: Path) -> None:
+    dest = tmp_path / "todo"
+    code, out, _ = plugin_new(
+        str(dest), "--template", str(template_repo), "--name", "Todo", "--no-git"
+    )
+    assert code == 0
+    assert not (dest / ".git").exists()
+    assert "git commit" not in out
+
+
+def test_missing_git_is_a_clear_error_unless_no_git(
+    tmp_path: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(support.BIN_DIR))  # the virtualenv only: no git
+    code, _, err = plugin_new(str(tmp_path / "a"), "--template", str(template_repo), "-y")
+    assert code == 1
+    assert err == (
+        "Error: git is not installed: install git, or pass --no-git to create the project "
+        "without a repository.\n"
+    )
+    assert not (tmp_path / "a").exists()
+    code, _, err = plugin_new(
+        str(tmp_path / "b"), "--template", str(template_repo), "--name", "Todo", "--no-git"
+    )
+    assert (code, err) == (0, "")
+    assert answers_of(tmp_path / "b")["name"] == "Todo"
+
+
+def test_dest_defaults_to_the_plugin_name(
+    tmp_path: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = plugin_new("--template", str(template_repo), "--name", "Todo Plus!")
+    assert code == 0
+    assert answers_of(tmp_path / "todo-plus")["name"] == "Todo Plus!"
+    assert "  cd todo-plus\n" in out
+
+
+def test_quiet_prints_nothing(tmp_path: Path, template_repo: Path) -> None:
+    dest = tmp_path / "todo"
+    result = CliRunner().invoke(
+        app, ["new", str(dest), "--template", str(template_repo), "--name", "Todo", "--quiet"]
+    )
+    assert (result.exit_code, result.output) == (0, "")
+    assert (dest / ".copier-answers.yml").is_file()
+
+
+def test_missing_name_without_a_terminal_names_the_flag(
+    tmp_path: Path, template_repo: Path
+) -> None:
+    code, out, err = plugin_new(str(tmp_path / "todo"), "--template", str(template_repo))
+    assert (code, out) == (2, "")
+    assert err == (
+        "Error: Missing answer for name: pass --name NAME, or run plugin new in a terminal.\n"
+    )
+    assert not (tmp_path / "todo").exists()
+
+
+def test_a_real_process_without_a_terminal_never_waits(tmp_path: Path, template_repo: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    result = run(support.PLUGIN, "new", "todo", "--template", str(template_repo), cwd=work)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: Missing answer for name: pass --name NAME")
+    assert os.listdir(work) == []
+
+
+def test_defaults_flag_takes_every_default(tmp_path: Path, template_repo: Path) -> None:
+    dest = tmp_path / "todo"
+    assert plugin_new(str(dest), "--template", str(template_repo), "-y", "--name", "T")[0] == 0
+    assert answers_of(dest)["domain"] == "localhost:5003"
+    assert answers_of(dest)["auth"] == "none"
+
+
+def test_unknown_data_key_lists_the_questions(tmp_path: Path, template_repo: Path) -> None:
+    code, _, err = plugin_new(
+        str(tmp_path / "todo"), "--template", str(template_repo), "--name", "T",
+        "--data", "colour=red",
+    )  # fmt: skip
+    assert code == 2
+    assert err.startswith("Error: --data colour: unknown question 'colour'; the questions are name")
+    assert err.count("\n") == 1
+    assert not (tmp_path / "todo").exists()
+
+
+def test_malformed_data_is_refused(tmp_path: Path, template_repo: Path) -> None:
+    code, _, err = plugin_new(
+        str(tmp_path / "todo"), "--template", str(template_repo), "--data", "name"
+    )
+    assert code == 2
+    assert err == "Error: --data 'name': write it as KEY=VALUE, e.g. --data name=Todo.\n"
+
+
+def test_flag_for_a_question_of_another_mode_is_refused(
+    tmp_path: Path, template_repo: Path
+) -> None:
+    code, _, err = plugin_new(
+        str(tmp_path / "todo"), "--template", str(template_repo), "--name", "T",
+        "--oauth-scope", "todos",
+    )  # fmt: skip
+    assert code == 2
+    assert err == (
+        "Error: --oauth-scope does not apply here: oauth_scope is asked only when "
+        "auth == 'oauth'.\n"
+    )
+
+
+def test_data_file_then_data_then_flags(tmp_path: Path, template_repo: Path) -> None:
+    answers_file = tmp_path / "answers.yml"
+    answers_file.write_text(
+        "name: From File\ndomain: file.example.com\ndescription: From the file.\nauth: oauth\n"
+    )
+    dest = tmp_path / "todo"
+    code, _, err = plugin_new(
+        str(dest), "--template", str(template_repo), "--data-file", str(answers_file),
+        "--data", "domain=data.example.com", "--data", "name=From Data", "--name", "From Flag",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    answers = answers_of(dest)
+    assert answers["name"] == "From Flag"
+    assert answers["domain"] == "data.example.com"
+    assert answers["description"] == "From the file."
+    assert answers["auth"] == "oauth"
+
+
+def test_data_file_that_is_not_a_mapping_is_refused(tmp_path: Path, template_repo: Path) -> None:
+    answers_file = tmp_path / "answers.yml"
+    answers_file.write_text("- name\n- domain\n")
+    code, _, err = plugin_new(
+        str(tmp_path / "todo"), "--template", str(template_repo), "--data-file", str(answers_file)
+    )
+    assert code == 2
+    assert "expected a mapping of question keys to answers" in err
+
+
+# -- the destination ----------------------------------------------------------------------------
+
+
+def test_non_empty_destination_is_refused(tmp_path: Path, template_repo: Path) -> None:
+    dest = tmp_path / "taken"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("mine")
+    code, _, err = plugin_new(str(dest), "--template", str(template_repo), "--name", "T")
+    assert code == 2
+    assert err.startswith(f"Error: {dest} is not empty: choose another directory, or pass --force")
+    assert os.listdir(dest) == ["notes.txt"]
+    assert leftovers(tmp_path) == []
+
+
+def test_empty_destination_is_used(tmp_path: Path, template_repo: Path) -> None:
+    dest = tmp_path / "empty"
+    dest.mkdir()
+    assert plugin_new(str(dest), "--template", str(template_repo), "--name", "T")[0] == 0
+    assert answers_of(dest)["name"] == "T"
+
+
+def test_destination_that_is_a_file_is_refused(tmp_path: Path, template_repo: Path) -> None:
+    dest = tmp_path / "file"
+    dest.write_text("x")
+    code, _, err = plugin_new(str(dest), "--template", str(template_repo), "--name", "T")
+    assert code == 2
+    assert "is a file, not a directory" in err
+
+
+def test_force_overwrites_template_files_and_keeps_the_others(
+    tmp_path: Path, template_repo: Path
+) -> None:
+    dest = tmp_path / "taken"
+    (dest / "docs").mkdir(parents=True)
+    (dest / "notes.txt").write_text("mine")
+    (dest / "docs" / "design.md").write_text("mine too")
+    (dest / "README.md").write_text("old readme")
+    code, _, err = plugin_new(
+        str(dest), "--template", str(template_repo), "--name", "Forced", "--force"
+    )
+    assert (code, err) == (0, "")
+    assert (dest / "notes.txt").read_text() == "mine"
+    assert (dest / "docs" / "design.md").read_text() == "mine too"
+    assert (dest / "README.md").read_text().startswith("# Forced")
+    assert answers_of(dest)["name"] == "Forced"
+    # The first commit holds the rendered files only; the owner's stay untracked.
+    assert set(git(dest, "ls-files").split()) == {
+        ".copier-answers.yml",
+        "README.md",
+        "src/forced/__init__.py",
+    }
+    assert leftovers(tmp_path) == []
+
+
+def test_force_into_an_existing_repository_leaves_its_history(
+    tmp_path: Path, template_repo: Path
+) -> None:
+    dest = tmp_path / "repo"
+    dest.mkdir()
+    git(dest, "init", "--quiet")
+    (dest / "notes.txt").write_text("mine")
+    git(dest, "add", "notes.txt")
+    git(dest, "commit", "--quiet", "-m", "Owner's first commit")
+    code, out, _ = plugin_new(str(dest), "--template", str(template_repo), "--name", "T", "--force")
+    assert code == 0
+    assert git(dest, "log", "--format=%s").strip() == "Owner's first commit"
+    assert "its git repository kept" in out
+    assert (dest / ".copier-answers.yml").is_file()
+
+
+def test_nested_destination_parents_are_created(tmp_path: Path, template_repo: Path) -> None:
+    dest = tmp_path / "a" / "b" / "todo"
+    assert plugin_new(str(dest), "--template", str(template_repo), "--name", "T")[0] == 0
+    assert answers_of(dest)["name"] == "T"
+
+
+# -- start-up -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["new", "--help"], ["--version"]])
+def test_help_never_imports_copier_or_questionary(tmp_path: Path, argv: list[str]) -> None:
+    result = run(sys.executable, "-X", "importtime", support.PLUGIN, *argv, cwd=tmp_path)
+    assert result.returncode == 0
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines()}
+    heavy = {name for name in imported if name.split(".")[0] in {"copier", "questionary"}}
+    assert "typer" in imported  # the import log is really there
+    assert heavy == set()
+    assert ("Usage: plugin" in result.stdout) or result.stdout.startswith("plugin ")
+
+
+def test_new_help_lists_every_flag(tmp_path: Path) -> None:
+    result = run(support.PLUGIN, "new", "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for flag in (
+        "--name", "--domain", "--auth", "--description", "--model-name", "--model-description",
+        "--contact-email", "--legal-url", "--authorization-type", "--oauth-scope",
+        "--package-name", "--data", "--data-file", "--defaults", "-y", "--force", "--no-git",
+        "--quiet", "--template", "--vcs-ref",
+    ):  # fmt: skip
+        assert flag in result.stdout, flag
+
+
+def test_shell_completion_offers_the_command_and_its_flags(tmp_path: Path) -> None:
+    env = {**os.environ, "_PLUGIN_COMPLETE": "complete_bash"}
+    commands = support.subprocess.run(
+        [support.PLUGIN],
+        env={**env, "COMP_WORDS": "plugin ne", "COMP_CWORD": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    flags = support.subprocess.run(
+        [support.PLUGIN],
+        env={**env, "COMP_WORDS": "plugin new --oauth", "COMP_CWORD": "2"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert commands.stdout.split() == ["new"]
+    assert flags.stdout.split() == ["--oauth-scope"]
