@@ -116,7 +116,8 @@ def test_findings_are_listed_errors_first(tmp_path: Path) -> None:
 def test_json_report_shape() -> None:
     exit_code, report = check_json(str(DATA / "cases" / "M006-name-for-human-too-long"))
     assert exit_code == 1
-    assert set(report) == {"target", "profile", "checked", "findings", "summary"}
+    assert set(report) == {"target", "profile", "checked", "exported_by", "findings", "summary"}
+    assert report["exported_by"] is None
     assert report["profile"] == "plugin"
     assert report["summary"] == {"errors": 1, "warnings": 0, "notes": 0, "ok": False}
     (finding,) = report["findings"]
@@ -181,6 +182,12 @@ def test_bad_target_is_a_usage_error(target: str, message: str) -> None:
     exit_code, output = run_check(target)
     assert exit_code == 2
     assert output.count("\n") == 1 and output.startswith("Error: ") and message in output
+
+
+def test_manifest_file_as_target_names_the_directory_to_pass() -> None:
+    exit_code, output = run_check(str(GOOD / ".well-known" / "ai-plugin.json"))
+    assert exit_code == 2
+    assert output.endswith(f"pass the directory that holds .well-known/, here {GOOD}.\n")
 
 
 def test_directory_without_plugin_files_is_a_usage_error(tmp_path: Path) -> None:

@@ -69,6 +69,18 @@ def test_generated_project_checks_clean_offline(projects: dict[str, Path], mode:
     assert sorted(p.relative_to(projects[mode]) for p in projects[mode].rglob("*")) == before
 
 
+def test_summary_says_what_was_checked_in_a_generated_project(
+    projects: dict[str, Path],
+) -> None:
+    package = next(p.name for p in (projects["none"] / "src").iterdir()
+                   if (p / "__init__.py").is_file())
+    result = CliRunner().invoke(cli, ["check", str(projects["none"])])
+    assert result.output == (f"{projects['none']}: 0 errors, 0 warnings, 0 notes (plugin "
+                             f"rules, on what `python -m {package} export` writes).\n")
+    _, report = check(str(projects["none"]))
+    assert report["exported_by"] == f"python -m {package} export"
+
+
 def test_generated_project_on_an_https_domain_has_nothing_to_fix(tmp_path: Path) -> None:
     project = render(tmp_path / "remote", name="Remote Todo", auth="oauth",
                      domain="todo.example.com")

@@ -51,6 +51,7 @@ class Behaviour:
     oversized_spec: bool = False
     authorize_page: bool = True
     token_refuses_bad_code: bool = True
+    token_error_type: str = "application/json"
     requests: list[str] = field(default_factory=list)
 
 
@@ -94,7 +95,8 @@ def plugin_app(base_url: str, behaviour: Behaviour) -> Starlette:
             return JSONResponse({"access_token": "granted", "token_type": "bearer"})
         if (body.get("client_id"), body.get("client_secret")) != (CLIENT_ID, CLIENT_SECRET):
             return JSONResponse({"error": "invalid_client"}, status_code=401)
-        return JSONResponse({"error": "invalid_grant"}, status_code=400)
+        return Response(json.dumps({"error": "invalid_grant"}), status_code=400,
+                        media_type=behaviour.token_error_type)
 
     routes = [
         Route("/.well-known/ai-plugin.json", get_manifest),
@@ -262,3 +264,22 @@ def test_findings_of_fetched_documents_name_the_url(profile: str) -> None:
         _, report = check(base_url, "--target", profile)
     (too_large,) = [f for f in report["findings"] if f["code"] == "O015"]
     assert too_large["source"] == f"{base_url}/openapi.yaml"
+
+
+def test_token_endpoint_errors_must_be_json_documents() -> None:
+    with serve(Behaviour(token_error_type="text/html")) as base_url:
+        exit_code, report = check(base_url, "--client-id", CLIENT_ID, "--client-secret",
+                                  CLIENT_SECRET)
+    assert {(f["code"], f["place"]) for f in report["findings"]} == {
+        ("U004", f"{base_url}/.well-known/ai-plugin.json#/auth/type"),
+        ("L002", f"{base_url}/oauth/token"),
+    }
+    assert exit_code == 1
+
+
+def test_wrong_client_credentials_are_named_as_the_reason() -> None:
+    with serve(Behaviour()) as base_url:
+        exit_code, report = check(base_url, "--client-id", CLIENT_ID, "--client-secret", "nope")
+    (finding,) = [f for f in report["findings"] if f["code"] == "L008"]
+    assert "--client-id and --client-secret" in finding["message"]
+    assert exit_code == 1

@@ -54,6 +54,7 @@ class Report:
     profile: str
     findings: list[Finding] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
+    exported_by: str | None = None  # the command that wrote the checked files, if any
 
     def add(
         self,

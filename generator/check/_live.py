@@ -308,6 +308,10 @@ class LiveChecker:
             error_code = response.json().get("error")
         except (json.JSONDecodeError, AttributeError):
             error_code = None
+        if response.status_code >= 400:
+            # RFC 6749 section 5.2: the error answer is a JSON document
+            self._content(response, token_url, "token endpoint's error answer",
+                          ("application/json",))
         has_credentials = bool(self.client_id and self.client_secret)
         accepted = {"invalid_grant"} if has_credentials else {"invalid_grant", "invalid_client"}
         if has_credentials and error_code == "invalid_client":

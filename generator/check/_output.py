@@ -19,7 +19,8 @@ def summary_line(report: Report) -> str:
         _plural(report.count(severity), severity)  # type: ignore[arg-type]
         for severity in ("error", "warning", "note")
     )
-    return f"{report.target}: {counts} ({report.profile} rules)."
+    where = f", on what `{report.exported_by}` writes" if report.exported_by else ""
+    return f"{report.target}: {counts} ({report.profile} rules{where})."
 
 
 def as_text(report: Report) -> str:
@@ -40,6 +41,7 @@ def as_json(report: Report) -> str:
         "target": report.target,
         "profile": report.profile,
         "checked": report.checked,
+        "exported_by": report.exported_by,
         "findings": [finding.as_dict() for finding in report.findings],
         "summary": {
             "errors": report.count("error"),

@@ -44,6 +44,9 @@ def run_check(target: str, options: Options) -> Report:
         _check_url(target, options, report)
         return report
     directory = Path(target)
+    if directory.is_file() and directory.name == "ai-plugin.json":
+        raise UsageError(f"{target} is a file: pass the directory that holds .well-known/, "
+                         f"here {directory.resolve().parent.parent}.")
     if not directory.is_dir():
         raise UsageError(f"{target} is neither a directory nor an http(s) URL: pass a plugin "
                          "project directory or a base URL such as http://localhost:5003.")
@@ -53,8 +56,9 @@ def run_check(target: str, options: Options) -> Report:
         return report
     with tempfile.TemporaryDirectory(prefix="plugin-check-") as exported:
         export_project(directory, package, Path(exported))
+        report.exported_by = f"python -m {package} export"
         report.checked.append(f"the manifest and OpenAPI document written by "
-                              f"`python -m {package} export`")
+                              f"`{report.exported_by}`")
         _check_directory(Path(exported), options, report, label=f"{target} (exported)")
     return report
 
