@@ -239,3 +239,35 @@ def test_every_code_is_documented_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Checking a plugin", 1)[1].split("\n## ", 1)[0]
     assert sorted(re.findall(r"^\| `([A-Z]\d{3})` \|", section, flags=re.M)) == sorted(RULES)
+
+
+ODD_SPECS = {
+    "version-is-a-mapping": "openapi: {x: 1}\ninfo: {title: t, version: '1'}\npaths: {}\n",
+    "paths-is-a-list": "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: [1, 2]\n",
+    "parameter-name-is-a-mapping": (
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\nservers: [{url: 5}]\npaths:\n"
+        "  /a:\n    parameters: [{name: {x: 1}, in: query}]\n    get:\n"
+        "      parameters: [{name: {y: 2}, in: query}, 7, {$ref: '#/nowhere'}]\n"
+        "      security: yes\n      responses: {'200': {description: ok}}\n"
+    ),
+    "reference-cycle": (
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n"
+        "      parameters: [{$ref: '#/components/parameters/p'}]\n"
+        "      responses: {'200': {description: ok}}\n"
+        "components:\n  parameters:\n    p: {$ref: '#/components/parameters/q'}\n"
+        "    q: {$ref: '#/components/parameters/p'}\n"
+        "  securitySchemes: [1]\n"
+    ),
+    "a-bare-string": "just words\n",
+}
+
+
+@pytest.mark.parametrize("spec", ODD_SPECS.values(), ids=ODD_SPECS.keys())
+def test_odd_documents_give_findings_not_tracebacks(tmp_path: Path, spec: str) -> None:
+    shutil.copytree(GOOD / ".well-known", tmp_path / ".well-known")
+    (tmp_path / "openapi.yaml").write_text(spec)
+    result = runner.invoke(app, ["check", str(tmp_path), "--json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    report = json.loads(result.output)
+    assert result.exit_code == 1
+    assert {f["code"] for f in report["findings"]} & {"O002", "O003"}

@@ -76,13 +76,18 @@ def operations(spec: dict[str, Any]) -> Iterator[Operation]:
             if not isinstance(body, dict):
                 continue
             own = _parameters(spec, body.get("parameters"), ("paths", path, method, "parameters"))
-            names = {(p.get("name"), p.get("in")) for _, p in own}
-            merged = [(ptr, p) for ptr, p in shared if (p.get("name"), p.get("in")) not in names]
+            names = {_identity(p) for _, p in own}
+            merged = [(ptr, p) for ptr, p in shared if _identity(p) not in names]
             security = body.get("security", global_security)
             yield Operation(
                 str(path), method, body, merged + own, security if isinstance(security, list)
                 else [],
             )
+
+
+def _identity(parameter: dict[str, Any]) -> tuple[str, str]:
+    """(name, in): an operation's parameter overrides the path's one with the same identity."""
+    return str(parameter.get("name")), str(parameter.get("in"))
 
 
 def check_openapi(
@@ -117,6 +122,8 @@ def _validate(spec: dict[str, Any], source: str, report: Report) -> None:
                    "documents only")
         return
     try:
+        if not isinstance(spec["openapi"], str):
+            raise ValidatorDetectError
         validator = get_validator_cls(spec)(spec)
     except ValidatorDetectError:
         report.add("O003", source, "/openapi",
