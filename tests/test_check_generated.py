@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,9 +30,14 @@ CLIENT_ID, CLIENT_SECRET = "check-client-id", "check-client-secret-value"
 
 
 def render(destination: Path, **answers: str) -> Path:
+    """Render the template as it is on disk (uncommitted changes included) with `answers`."""
     import copier
 
-    copier.run_copy(str(REPO), destination, data=answers, defaults=True, quiet=True)
+    vcs_ref = "HEAD" if (REPO / ".git").exists() else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # copier's note that uncommitted changes are included
+        copier.run_copy(str(REPO), destination, data=answers, defaults=True, quiet=True,
+                        vcs_ref=vcs_ref, unsafe=False)
     return destination
 
 
