@@ -1,9 +1,9 @@
 """The wheel ships the template: build it, install it into a fresh virtualenv, generate, upgrade.
 
-The repository's working tree is snapshotted into a throwaway clone (one commit, tagged with the
-generator's version) so the wheel is built exactly as a release would be. The fresh virtualenv
-gets only the wheel; its dependencies come from this environment's site-packages through a .pth
-line (no network, no index), and it never sees the editable checkout.
+The repository's working tree is snapshotted into a throwaway repository (one commit, tagged
+with the generator's version) so the wheel is built exactly as a release would be. The fresh
+virtualenv gets only the wheel; its dependencies come from this environment's site-packages
+through a .pth line (no network, no index), and it never sees the editable checkout.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from test_update_support import REPO_ROOT, commit_all, git, isolated_git, write_tree
+from test_update_support import REPO_ROOT, commit_all, git, init_repo, isolated_git, write_tree
 
 from generator import __version__
 
@@ -40,17 +40,17 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
 
 
 def snapshot_working_tree(dest: Path) -> Path:
-    """Clone the repository and commit its current working tree on top, tagged v<version>."""
-    git(dest.parent, "clone", "--quiet", "--no-hardlinks", str(REPO_ROOT), str(dest))
+    """A new repository holding the working tree as one commit, tagged v<version>.
+
+    A fresh repository, not a clone, so the test also works where the checkout is shallow.
+    """
+    init_repo(dest)
     listed = git(REPO_ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
     for name in filter(None, listed.split("\0")):
         source = REPO_ROOT / name
-        target = dest / name
         if source.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-        elif not source.exists():
-            target.unlink(missing_ok=True)
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
     commit_all(dest, "Snapshot of the working tree", tag=f"v{__version__}")
     return dest
 
