@@ -39,14 +39,23 @@ class OpenedTemplate:
     vcs_ref: str | None
     #: True when a clean checkout is rendered in place (no clone).
     in_place: bool
+    _jinja_env: Any = None
 
     def worker(self, **options: Any) -> Worker:
-        """A Copier worker for this template that reuses what was already read or cloned."""
+        """A Copier worker for this template that reuses what was already read or cloned.
+
+        Every worker shares one Jinja environment (Copier's, built for this template) whose
+        compiled expressions are kept: the questionnaire and the render evaluate the same
+        defaults and validators, and compiling them is most of the cost of asking.
+        """
         from copier._main import Worker
 
         worker = Worker(src_path=self.template.url, vcs_ref=self.vcs_ref, **options)
         # Worker.template is a cached property: seed it so Copier neither re-reads nor re-clones.
         worker.__dict__["template"] = self.template
+        if self._jinja_env is None:
+            self._jinja_env = _remember_compiled(worker.jinja_env)
+        worker.__dict__["jinja_env"] = self._jinja_env
         return worker
 
 
@@ -146,6 +155,9 @@ def _copy_with_copier(opened: OpenedTemplate, answers: Mapping[str, Any], target
         unsafe=False,
         overwrite=True,
     )
+    # Copier asks git, once per file, whether to copy an executable bit into the destination's
+    # index; nothing in a fresh staging directory is tracked, so the answer is always "no".
+    worker.__dict__["_sync_git_index_executable_bit"] = _no_index_to_sync
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             worker.run_copy()
@@ -156,6 +168,26 @@ def _copy_with_copier(opened: OpenedTemplate, answers: Mapping[str, Any], target
     except ValueError as error:
         # Copier's own checks of an answer (a choice, a validator) are ValueErrors.
         raise UsageError(_one_line(error)) from None
+
+
+def _no_index_to_sync(dst_relpath: Path, src_mode: int) -> None:
+    """Stands in for Copier's index sync, which has nothing to do in a fresh directory."""
+
+
+def _remember_compiled(env: Any) -> Any:
+    """`env`, with `from_string` keeping each compiled template for the next identical source."""
+    compile_source = env.from_string
+    compiled: dict[str, Any] = {}
+
+    def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Any:
+        if not isinstance(source, str) or globals is not None or template_class is not None:
+            return compile_source(source, globals, template_class)
+        if source not in compiled:
+            compiled[source] = compile_source(source)
+        return compiled[source]
+
+    env.from_string = from_string
+    return env
 
 
 # -- the template's source ----------------------------------------------------------------------
