@@ -1,0 +1,133 @@
+"""Each rendered project works: its own tests pass, it exports its documents, ruff is clean."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import MODES, REPO, render_template
+from packaging.requirements import Requirement
+
+
+def project_env(project: Path) -> dict[str, str]:
+    """The environment of the project's own commands: its src on the path, no plugin settings."""
+    plugin_settings = re.compile(
+        r"BASE_URL|HOST|PORT|DATABASE_PATH|SERVICE_TOKEN|SECRET_KEY|OAUTH_.*|.*VERIFICATION_TOKENS?"
+    )
+    env = {key: value for key, value in os.environ.items() if not plugin_settings.fullmatch(key)}
+    env["PYTHONPATH"] = str(project / "src")
+    # Keep the shared session projects free of __pycache__ and cache directories.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run_project_tests(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=-ra"],
+        cwd=project,
+        env=project_env(project),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def package_of(project: Path) -> str:
+    (package,) = [p.name for p in (project / "src").iterdir() if (p / "__init__.py").exists()]
+    return package
+
+
+def assert_suite_passed(done: subprocess.CompletedProcess[str]) -> None:
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+    assert re.search(r"\d+ passed", summary), summary
+    assert "skipped" not in summary and "xfail" not in summary, summary
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_projects_own_tests_pass(rendered_project, mode: str) -> None:
+    assert_suite_passed(run_project_tests(rendered_project(mode)))
+
+
+def test_user_http_with_basic_passes_its_tests(tmp_path: Path) -> None:
+    project = render_template(
+        tmp_path / "basic", name="Basic Keys", auth="user_http", authorization_type="basic"
+    )
+
+    assert_suite_passed(run_project_tests(project))
+
+
+def test_oauth_on_an_https_domain_with_several_scopes_passes_its_tests(tmp_path: Path) -> None:
+    project = render_template(
+        tmp_path / "remote",
+        name="Remote Todo",
+        auth="oauth",
+        domain="todo.example.com",
+        oauth_scope="todos:read todos:write",
+    )
+
+    assert_suite_passed(run_project_tests(project))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_export_writes_the_documents(rendered_project, mode: str, tmp_path: Path) -> None:
+    project = rendered_project(mode)
+    before = sorted(project.rglob("*"))
+
+    done = subprocess.run(
+        [sys.executable, "-m", package_of(project), "export", str(tmp_path / "out")],
+        cwd=project,
+        env=project_env(project),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "out"
+    manifest = json.loads((out / ".well-known" / "ai-plugin.json").read_text(encoding="utf-8"))
+    assert manifest["auth"]["type"] == mode
+    assert manifest["api"]["url"] == "http://localhost:5003/openapi.yaml"
+    assert json.loads((out / "openapi.json").read_text())["servers"] == [
+        {"url": "http://localhost:5003"}
+    ]
+    assert (out / "openapi.yaml").read_text().startswith("openapi: 3.")
+    assert (out / "logo.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    # Exporting writes neither secrets nor a database into the project.
+    assert sorted(project.rglob("*")) == before
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ruff_is_clean(rendered_project, mode: str) -> None:
+    project = rendered_project(mode)
+    for args in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *args],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {re.sub(r"[-_.]+", "-", Requirement(r).name).lower() for r in requirements}
+
+
+def test_the_test_extra_holds_every_rendered_dependency(rendered_projects) -> None:
+    root = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    test_extra = _names(root["project"]["optional-dependencies"]["test"])
+
+    for mode, project in rendered_projects.items():
+        meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+        needed = _names(meta["dependencies"]) | _names(meta["optional-dependencies"]["dev"])
+
+        assert needed - test_extra == set(), f"{mode}: add these to the [test] extra"
