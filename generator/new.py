@@ -253,6 +253,7 @@ def next_steps(answers: dict[str, Any], dest: Path, *, committed: bool, git: boo
     auth = answers.get("auth", "none")
     local = domain.split(":")[0] in {"localhost", "127.0.0.1"}
     base_url = f"{'http' if local else 'https'}://{domain}"
+    port = domain.rpartition(":")[2] if ":" in domain else "5003"
     python = f".venv/bin/python -m {package}"
     shown = _shown_path(dest)
     repository = (
@@ -267,7 +268,9 @@ def next_steps(answers: dict[str, Any], dest: Path, *, committed: bool, git: boo
         "",
         "Next steps:",
         f"  cd {shlex.quote(shown)}",
-        f"  make run     # serves {base_url}/.well-known/ai-plugin.json",
+        f"  make run     # serves it on http://127.0.0.1:{port}"
+        if not local
+        else f"  make run     # serves {base_url}/.well-known/ai-plugin.json",
         "  make test    # runs the project's own tests",
         "",
     ]
@@ -277,7 +280,7 @@ def next_steps(answers: dict[str, Any], dest: Path, *, committed: bool, git: boo
     elif auth == "service_http":
         lines += [
             f"{register}, enter {domain} and pick service-level auth:",
-            f"  paste the service token that `{python} credentials` prints;",
+            "  paste the service token that `make credentials` prints;",
             "  then put the verification token ChatGPT shows in OPENAI_VERIFICATION_TOKEN in .env"
             " and restart.",
         ]
@@ -291,7 +294,7 @@ def next_steps(answers: dict[str, Any], dest: Path, *, committed: bool, git: boo
     elif auth == "oauth":
         lines += [
             f"{register}, enter {domain} and pick OAuth:",
-            f"  paste the client ID and secret that `{python} credentials` prints;",
+            "  paste the client ID and secret that `make credentials` prints;",
             "  put the verification token ChatGPT shows in OPENAI_VERIFICATION_TOKEN and",
             "  ChatGPT's callback URL in OAUTH_REDIRECT_URIS in .env, then restart.",
         ]

@@ -41,9 +41,9 @@ MODE_FLAGS = {
 }
 MODE_HINT = {
     "none": "and enter localhost:5003",
-    "service_http": "paste the service token that `.venv/bin/python -m todo_plus credentials`",
+    "service_http": "paste the service token that `make credentials` prints",
     "user_http": "create a user's key with `.venv/bin/python -m todo_plus create-user NAME`",
-    "oauth": "paste the client ID and secret that `.venv/bin/python -m todo_plus credentials`",
+    "oauth": "paste the client ID and secret that `make credentials` prints",
 }
 
 
