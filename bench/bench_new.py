@@ -110,9 +110,13 @@ def measure(rounds: int, source: Path, workdir: Path) -> dict[str, list[float]]:
 
 
 def _same_projects(ours: Path, theirs: Path) -> bool:
+    """Same files and bytes; `_commit` aside, which names a fresh draft commit in a dirty tree."""
+
     def files(root: Path) -> dict[str, bytes]:
         return {
-            p.relative_to(root).as_posix(): p.read_bytes()
+            p.relative_to(root).as_posix(): b"\n".join(
+                line for line in p.read_bytes().splitlines() if not line.startswith(b"_commit:")
+            )
             for p in root.rglob("*")
             if p.is_file() and ".git" not in p.relative_to(root).parts
         }

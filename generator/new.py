@@ -207,8 +207,9 @@ def create_project(
             git=git,
             commit_message=f"Create {answers.get('name', target.name)} from the plugin template",
         )
+        draft = opened.draft
     if not quiet:
-        if getattr(source, "dirty", False):
+        if draft:
             typer.echo(
                 "Note: the template checkout has uncommitted changes; they were rendered, but "
                 "the commit recorded in .copier-answers.yml exists nowhere, so copier update "

@@ -39,6 +39,9 @@ class OpenedTemplate:
     vcs_ref: str | None
     #: True when a clean checkout is rendered in place (no clone).
     in_place: bool
+    #: True when Copier rendered a local checkout's uncommitted changes: the `_commit` it
+    #: records is a draft commit of its own clone, so the project cannot be updated later.
+    draft: bool = False
     _jinja_env: Any = None
 
     def worker(self, **options: Any) -> Worker:
@@ -89,7 +92,7 @@ def open_template(source: TemplateSource) -> Iterator[OpenedTemplate]:
             raise UserError(
                 f"Cannot read the template {source.src_path}: {_one_line(error)}"
             ) from None
-        yield OpenedTemplate(template, ref, in_place=False)
+        yield OpenedTemplate(template, ref, in_place=False, draft=_is_draft(source, template))
     finally:
         template._cleanup()
 
@@ -216,6 +219,23 @@ def _checkout_at(src_path: str, vcs_ref: str | None) -> _Commit | None:
     if description is None:
         return None
     return _Commit(hash=head, description=description.strip())
+
+
+def _is_draft(source: TemplateSource, template: Template) -> bool:
+    """True when Copier's clone holds a commit of uncommitted changes (see OpenedTemplate)."""
+    path = Path(source.src_path).expanduser()
+    if not path.is_dir() or template.commit_hash is None:
+        return False
+    try:
+        known = subprocess.run(
+            ["git", "cat-file", "-e", f"{template.commit_hash}^{{commit}}"],
+            cwd=path,
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return False
+    return known.returncode != 0
 
 
 def _template_files_clean(src_path: str, subdirectory: str) -> bool:
