@@ -1,0 +1,112 @@
+"""A rendered project started the documented way, `python -m <package>`, serves the plugin."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from test_generated_projects import package_of, project_env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(project: Path, workdir: Path, port: int) -> Iterator[subprocess.Popen[str]]:
+    """Run the project's server with `workdir` as its current directory, then stop it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", package_of(project), "--port", str(port)],
+        cwd=workdir,
+        env=project_env(project),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/.well-known/ai-plugin.json", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(process.communicate()[0]) from None
+                time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_none_mode_serves_on_the_default_port_layout(rendered_project, tmp_path: Path) -> None:
+    port = free_port()
+    with serving(rendered_project("none"), tmp_path, port) as process:
+        base = f"http://127.0.0.1:{port}"
+        manifest = httpx.get(f"{base}/.well-known/ai-plugin.json").json()
+        added = httpx.post(f"{base}/todos", json={"todo": "served"})
+        listed = httpx.get(f"{base}/todos").json()
+    output = process.stdout.read() if process.stdout else ""
+
+    assert manifest["auth"] == {"type": "none"}
+    assert added.status_code == 201
+    assert listed == {"todos": [added.json()]}
+    assert (tmp_path / "data" / "plugin.db").exists()
+    assert not (tmp_path / ".env").exists()
+    assert "https domain" not in output
+
+
+def test_service_http_creates_its_secret_and_warns_about_localhost(
+    rendered_project, tmp_path: Path
+) -> None:
+    port = free_port()
+    with serving(rendered_project("service_http"), tmp_path, port) as process:
+        env_file = tmp_path / ".env"
+        token = env_file.read_text().split("SERVICE_TOKEN=", 1)[1].split()[0]
+        base = f"http://127.0.0.1:{port}"
+        good = httpx.get(f"{base}/todos", headers={"Authorization": f"Bearer {token}"})
+        bad = httpx.get(f"{base}/todos", headers={"Authorization": f"Bearer {token}x"})
+    output = process.stdout.read() if process.stdout else ""
+
+    assert good.status_code == 200
+    assert bad.status_code == 401
+    assert stat.S_IMODE(os.stat(env_file).st_mode) == 0o600
+    assert "ChatGPT accepts the service_http auth mode only on an https domain" in output
+
+
+@pytest.mark.parametrize("mode", ["user_http", "oauth"])
+def test_a_user_made_by_create_user_is_known_to_the_server(
+    rendered_project, tmp_path: Path, mode: str
+) -> None:
+    project = rendered_project(mode)
+    argv = [sys.executable, "-m", package_of(project), "create-user", "dana"]
+    if mode == "oauth":
+        argv += ["--password", "long enough password"]
+
+    created = subprocess.run(
+        argv, cwd=tmp_path, env=project_env(project), capture_output=True, text=True, timeout=60
+    )
+
+    assert created.returncode == 0, created.stderr
+    port = free_port()
+    with serving(project, tmp_path, port):
+        anonymous = httpx.get(f"http://127.0.0.1:{port}/todos")
+        if mode == "user_http":
+            key = created.stdout.strip().splitlines()[-1]
+            headers = {"Authorization": f"Bearer {key}"}
+            assert httpx.get(f"http://127.0.0.1:{port}/todos", headers=headers).status_code == 200
+        else:
+            page = httpx.get(f"http://127.0.0.1:{port}/oauth/authorize")
+            assert page.status_code == 400
+    assert anonymous.status_code == 401
