@@ -118,6 +118,34 @@ def test_ruff_is_clean(rendered_project, mode: str) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_ruff_is_clean_with_the_longest_answers(
+    template_snapshot: Path, tmp_path: Path, mode: str
+) -> None:
+    project = render_template(
+        tmp_path / "long",
+        src=template_snapshot,
+        name="N" * 20,
+        auth=mode,
+        domain="a-rather-long-subdomain.of-an-example-domain.example.com:65535",
+        model_name="m" * 50,
+        package_name="p" * 50,
+        description="d" * 100,
+        model_description="x" * 8000,
+        contact_email="someone.with.a.long.name@a-rather-long-subdomain.example.com",
+    )
+    for args in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *args],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
 def _names(requirements: list[str]) -> set[str]:
     return {re.sub(r"[-_.]+", "-", Requirement(r).name).lower() for r in requirements}
 
