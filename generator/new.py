@@ -339,4 +339,8 @@ def _source(template: str | None, vcs_ref: str | None) -> TemplateSource:
         if vcs_ref is None:
             return source
         return TemplateSource(src_path=source.src_path, vcs_ref=vcs_ref)
+    local = Path(template).expanduser()
+    if local.exists() and not template.startswith("~"):
+        # Recorded as _src_path: absolute, so updates work from any directory.
+        template = str(local.resolve())
     return TemplateSource(src_path=template, vcs_ref=vcs_ref)

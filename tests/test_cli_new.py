@@ -362,3 +362,13 @@ def test_shell_completion_offers_the_command_and_its_flags(tmp_path: Path) -> No
     )
     assert commands.stdout.split() == ["new"]
     assert flags.stdout.split() == ["--oauth-scope"]
+
+
+def test_relative_template_path_is_recorded_absolute(
+    tmp_path: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(template_repo.parent)
+    dest = tmp_path / "todo"
+    code, _, _ = plugin_new(str(dest), "--template", template_repo.name, "--name", "T")
+    assert code == 0
+    assert answers_of(dest)["_src_path"] == str(template_repo.resolve())
