@@ -115,7 +115,10 @@ def render_project(
     dest = dest.absolute()
     check_destination(dest, force=force)
     anchor = _nearest_existing(dest.parent)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".plugin-new", dir=anchor))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".plugin-new", dir=anchor))
+    except OSError as error:
+        raise UserError(f"Cannot write in {anchor}: {error.strerror}.") from None
     try:
         # Render into staging/<name>, so `_folder_name` is DEST's name, as with copier copy.
         rendered = staging / dest.name
@@ -126,6 +129,13 @@ def render_project(
         with _interrupts_deferred():
             _move_into_place(rendered, dest)
         return committed
+    except OSError as error:
+        # A full disk or a permission problem while writing: nothing was moved into place.
+        where = f" ({error.filename})" if error.filename else ""
+        raise UserError(
+            f"The project could not be written: {error.strerror or error}{where}; "
+            f"nothing was created at {dest}."
+        ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

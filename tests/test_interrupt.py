@@ -173,11 +173,6 @@ def test_disk_full_after_some_files_leaves_nothing(
     assert list(work.iterdir()) == [], f"left behind: {list(work.iterdir())}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="generator/render.py lets an OSError from rendering escape as a traceback; it should "
-    "become a UserError naming the file and the system's reason",
-)
 def test_disk_full_is_reported_in_one_sentence(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
