@@ -34,6 +34,8 @@ INVALID_ANSWERS = [
     ({"domain": "Todo.Example.com"}, '"Todo.Example.com" is not a host name'),
     ({"domain": "localhost:70000"}, '"localhost:70000" is not a host name'),
     ({"domain": "example"}, '"example" is not a host name'),
+    # A dot in the rule is a literal dot, not "any character".
+    ({"domain": "127x0x0x1"}, '"127x0x0x1" is not a host name'),
     ({"auth": "oauth", "oauth_scope": 'say "hi"'}, "The scope must be space-separated words"),
     ({"auth": "oauth", "oauth_scope": "a  b"}, "The scope must be space-separated words"),
     ({"auth": "oauth", "oauth_scope": "back\\slash"}, "The scope must be space-separated words"),
@@ -52,6 +54,8 @@ INVALID_ANSWERS = [
     ({"model_description": "x" * 8001}, "The model description has 8001 characters"),
     ({"contact_email": "support"}, '"support" is not an e-mail address'),
     ({"contact_email": "a@b"}, '"a@b" is not an e-mail address'),
+    ({"contact_email": "a@bxcom"}, '"a@bxcom" is not an e-mail address'),
+    ({"legal_info_url": "https://example.com/terms of use"}, "is not an absolute URL"),
     ({"legal_info_url": "/legal"}, '"/legal" is not an absolute URL'),
     ({"legal_info_url": "ftp://example.com/legal"}, "is not an absolute URL"),
     ({"legal_info_url": "https://example.com/" + "x" * 2000}, "longer than 2,000 characters"),
