@@ -1,8 +1,8 @@
 """`plugin new` stopped part-way leaves nothing behind: Ctrl-C, a template error, a full disk.
 
 Each test renders a real copy of this repository's template (copier.yml + template/, committed
-to a fresh git repository) with one extra file that makes rendering slow or makes it fail, so
-the interruption is sure to land while files are being written.
+to a fresh git repository), made slow or broken on purpose, so the interruption is sure to land
+while files are being written.
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ from generator.cli import app
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = str(Path(sys.executable).parent / "plugin")
-# About 3e8 loop steps in Jinja's sandbox: tens of seconds, far longer than the test waits.
-SLOW_TEMPLATE = (
-    "{% for i in range(3000) %}{% for j in range(100000) %}{% if j == -1 %}x{% endif %}"
-    "{% endfor %}{% endfor %}done\n"
+# Appended to every template file: 1.5e7 silent loop steps in Jinja's sandbox, a few tenths of a
+# second per file, so the whole render takes many seconds whatever order Copier walks files in.
+SLOW_SUFFIX = (
+    "{% for i in range(150) %}{% for j in range(100000) %}{% if j == -1 %}x{% endif %}"
+    "{% endfor %}{% endfor %}"
 )
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Template Author",
@@ -38,12 +39,19 @@ GIT_IDENTITY = {
 }
 
 
-def template_copy(root: Path, extra_files: dict[str, str]) -> Path:
-    """A committed git repository holding the real template plus `extra_files` (under template/)."""
+def template_copy(root: Path, extra_files: dict[str, str], slow: bool = False) -> Path:
+    """A committed git repository holding the real template plus `extra_files` (under template/).
+
+    With `slow`, every Jinja file renders slowly (its output unchanged).
+    """
     repo = root / "template-repo"
     repo.mkdir(parents=True)
     shutil.copy2(REPO_ROOT / "copier.yml", repo / "copier.yml")
     shutil.copytree(REPO_ROOT / "template", repo / "template")
+    if slow:
+        for path in (repo / "template").rglob("*.jinja"):
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(SLOW_SUFFIX)
     for relative, text in extra_files.items():
         (repo / "template" / relative).write_text(text, encoding="utf-8")
     env = {**os.environ, **GIT_IDENTITY}
@@ -69,7 +77,7 @@ def _restore_default_sigint() -> None:
 
 
 def test_ctrl_c_mid_render_exits_130_and_leaves_nothing(tmp_path: Path) -> None:
-    repo = template_copy(tmp_path / "src", {"zzz_slow.txt.jinja": SLOW_TEMPLATE})
+    repo = template_copy(tmp_path / "src", {}, slow=True)
     work = tmp_path / "work"
     work.mkdir()
     process = subprocess.Popen(
@@ -83,16 +91,19 @@ def test_ctrl_c_mid_render_exits_130_and_leaves_nothing(tmp_path: Path) -> None:
         start_new_session=True,
         preexec_fn=_restore_default_sigint,
     )  # fmt: skip
+
+    def files_written() -> list[Path]:
+        staging = [p for p in work.iterdir() if p.name.startswith(".project.")]
+        return [p for p in staging[0].rglob("*") if p.is_file()] if staging else []
+
     try:
-        staging = wait_for(
-            lambda: [p for p in work.iterdir() if p.name.startswith(".project.")],
+        # A few files in, with dozens of slow ones still to come: surely mid-render.
+        written_before = wait_for(
+            lambda: len(files_written()) >= 3 and files_written(),
             timeout=60,
-            what="the temporary render directory",
-        )[0]
-        # Let Copier write what comes before the slow file, while the process is surely busy.
-        time.sleep(1.0)
+            what="the first rendered files",
+        )
         assert process.poll() is None, "rendering finished before it could be interrupted"
-        written_before = [p for p in staging.rglob("*") if p.is_file()]
         # Ctrl-C on a terminal signals the whole foreground process group.
         os.killpg(process.pid, signal.SIGINT)
         stdout, stderr = process.communicate(timeout=60)
@@ -105,8 +116,8 @@ def test_ctrl_c_mid_render_exits_130_and_leaves_nothing(tmp_path: Path) -> None:
     assert stderr.strip().splitlines() == ["Interrupted: nothing was written."], stderr
     assert "Traceback" not in stdout + stderr
     assert list(work.iterdir()) == [], f"left behind: {list(work.iterdir())}"
-    # The interruption really came mid-render: files had been written and are gone now.
-    assert written_before, "no file was written before Ctrl-C: the test interrupted too early"
+    # The interruption really came mid-render: files had been written, and they are gone.
+    assert not any(path.exists() for path in written_before)
 
 
 def test_template_error_mid_render_reports_one_line_and_leaves_nothing(tmp_path: Path) -> None:
