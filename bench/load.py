@@ -202,6 +202,14 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--seconds must be between 1 and 120.")
     if not 1 <= args.repeat <= 5:
         parser.error("--repeat must be between 1 and 5.")
+    for item in args.project:
+        mode, sep, directory = item.partition("=")
+        if not sep or mode not in projects.MODES or not Path(directory, "src").is_dir():
+            parser.error(f"--project {item}: write MODE=DIR with a rendered project in DIR.")
+    unknown = set(filter(None, args.modes.split(","))) - set(projects.MODES)
+    unknown |= set(filter(None, args.baselines.split(","))) - set(BASELINES)
+    if unknown:
+        parser.error(f"unknown mode or baseline: {', '.join(sorted(unknown))}.")
     return args
 
 
