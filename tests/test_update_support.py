@@ -9,37 +9,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-BIN_DIR = Path(sys.executable).parent
-COPIER = str(BIN_DIR / "copier")
+# The git and file-tree helpers are the ones the `plugin new` tests use.
+from test_new_support import BIN_DIR, COPIER, REPO_ROOT, commit_all, git, write_tree
 
-
-def git(cwd: Path, *args: str) -> str:
-    """Run git in ``cwd``, fail the test on a non-zero exit, return stdout."""
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, f"git {' '.join(args)} failed: {result.stderr}"
-    return result.stdout
-
-
-def write_tree(root: Path, files: dict[str, str]) -> None:
-    """Create each relative path under ``root`` with the given text."""
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-
-def commit_all(repo: Path, message: str, tag: str | None = None) -> None:
-    """Stage everything in ``repo``, commit, and optionally tag the commit."""
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "--no-verify", "-m", message)
-    if tag:
-        git(repo, "tag", tag)
+__all__ = ["BIN_DIR", "COPIER", "REPO_ROOT", "commit_all", "git", "write_tree"]
 
 
 def init_repo(path: Path) -> Path:
