@@ -24,10 +24,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(project: Path, workdir: Path, port: int) -> Iterator[subprocess.Popen[str]]:
+def serving(
+    project: Path, workdir: Path, port: int, *options: str
+) -> Iterator[subprocess.Popen[str]]:
     """Run the project's server with `workdir` as its current directory, then stop it."""
     process = subprocess.Popen(
-        [sys.executable, "-m", package_of(project), "--port", str(port)],
+        [sys.executable, "-m", package_of(project), "--port", str(port), *options],
         cwd=workdir,
         env=project_env(project),
         stdout=subprocess.PIPE,
@@ -65,6 +67,18 @@ def test_none_mode_serves_on_the_default_port_layout(rendered_project, tmp_path:
     assert (tmp_path / "data" / "plugin.db").exists()
     assert not (tmp_path / ".env").exists()
     assert "https domain" not in output
+
+
+@pytest.mark.parametrize("options", [(), ("--no-access-log",)], ids=["logged", "quiet"])
+def test_access_log_can_be_turned_off(
+    rendered_project, tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    port = free_port()
+    with serving(rendered_project("none"), tmp_path, port, *options) as process:
+        httpx.get(f"http://127.0.0.1:{port}/todos")
+    output = process.stdout.read() if process.stdout else ""
+
+    assert ('"GET /todos HTTP/1.1" 200' in output) is (not options), output
 
 
 def test_service_http_creates_its_secret_and_warns_about_localhost(
