@@ -22,7 +22,7 @@ demo: $(STAMP)
 
 ## test: run the whole test suite, including every auth mode's generated test suite
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 clean:
 	rm -rf $(VENV) build
