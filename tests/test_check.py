@@ -78,8 +78,9 @@ def test_gpt_action_allows_longer_descriptions_than_plugins(case: str) -> None:
 
 
 def test_gpt_action_needs_only_the_openapi_document() -> None:
-    exit_code, report = check_json(str(DATA / "cases" / "M001-no-manifest"), "--target",
-                                   "gpt-action")
+    exit_code, report = check_json(
+        str(DATA / "cases" / "M001-no-manifest"), "--target", "gpt-action"
+    )
     assert (exit_code, report["findings"]) == (0, [])
     assert report["checked"] == ["openapi.yaml"]
 
@@ -91,8 +92,11 @@ def test_text_output_has_one_line_per_finding_and_a_summary() -> None:
     assert exit_code == 1
     assert len(lines) == 5  # four findings (three manifest URLs, the server URL) + summary
     for line in lines[:-1]:
-        assert re.match(r"error U005 (\.well-known/ai-plugin\.json|openapi\.yaml)#/\S+: .+\. "
-                        r"Fix: .+", line), line
+        assert re.match(
+            r"error U005 (\.well-known/ai-plugin\.json|openapi\.yaml)#/\S+: .+\. "
+            r"Fix: .+",
+            line,
+        ), line
     assert lines[-1] == f"{case}: 4 errors, 0 warnings, 0 notes (plugin rules)."
 
 
@@ -109,7 +113,9 @@ def test_findings_are_listed_errors_first(tmp_path: Path) -> None:
     exit_code, output = run_check(str(tmp_path))
     assert exit_code == 1
     assert [line.split()[:2] for line in output.splitlines()[:-1]] == [
-        ["error", "O007"], ["warning", "O013"], ["note", "A004"],
+        ["error", "O007"],
+        ["warning", "O013"],
+        ["note", "A004"],
     ]
 
 
@@ -194,9 +200,11 @@ def test_directory_without_plugin_files_is_a_usage_error(tmp_path: Path) -> None
     (tmp_path / "README.md").write_text("not a plugin\n")
     exit_code, output = run_check(str(tmp_path))
     assert exit_code == 2
-    assert output == (f"Error: {tmp_path} has neither .well-known/ai-plugin.json nor "
-                      "openapi.yaml / openapi.yml / openapi.json: pass a plugin project "
-                      "directory.\n")
+    assert output == (
+        f"Error: {tmp_path} has neither .well-known/ai-plugin.json nor "
+        "openapi.yaml / openapi.yml / openapi.json: pass a plugin project "
+        "directory.\n"
+    )
 
 
 def test_unreachable_url_is_a_usage_error() -> None:
@@ -217,8 +225,12 @@ def test_unknown_profile_is_a_usage_error() -> None:
 def test_cli_exit_codes_in_a_real_process() -> None:
     plugin = [sys.executable, "-m", "generator", "check"]
     good = subprocess.run([*plugin, str(GOOD)], capture_output=True, text=True, check=False)
-    bad = subprocess.run([*plugin, str(DATA / "cases" / "M005-schema-version")],
-                         capture_output=True, text=True, check=False)
+    bad = subprocess.run(
+        [*plugin, str(DATA / "cases" / "M005-schema-version")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     usage = subprocess.run([*plugin, "no/such/dir"], capture_output=True, text=True, check=False)
     assert (good.returncode, bad.returncode, usage.returncode) == (0, 1, 2)
     assert "error M005 " in bad.stdout
@@ -230,8 +242,9 @@ def test_importing_the_command_loads_no_heavy_module() -> None:
         "import sys, generator.check; "
         "print(sorted(m for m in ('httpx', 'yaml', 'openapi_spec_validator') if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
     assert result.stdout.strip() == "[]"
 
 

@@ -24,8 +24,12 @@ REPO = Path(__file__).resolve().parents[1]
 MODES = ("none", "service_http", "user_http", "oauth")
 # what a project on localhost may show: its auth mode needs an https domain in ChatGPT (U004),
 # and the verification token is only known after registering (A004)
-LOCAL_ALLOWED = {"none": set(), "service_http": {"U004", "A004"}, "user_http": {"U004"},
-                 "oauth": {"U004", "A004"}}
+LOCAL_ALLOWED = {
+    "none": set(),
+    "service_http": {"U004", "A004"},
+    "user_http": {"U004"},
+    "oauth": {"U004", "A004"},
+}
 CLIENT_ID, CLIENT_SECRET = "check-client-id", "check-client-secret-value"
 
 
@@ -36,14 +40,22 @@ def render(destination: Path, **answers: str) -> Path:
     vcs_ref = "HEAD" if (REPO / ".git").exists() else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # copier's note that uncommitted changes are included
-        copier.run_copy(str(REPO), destination, data=answers, defaults=True, quiet=True,
-                        vcs_ref=vcs_ref, unsafe=False)
+        copier.run_copy(
+            str(REPO),
+            destination,
+            data=answers,
+            defaults=True,
+            quiet=True,
+            vcs_ref=vcs_ref,
+            unsafe=False,
+        )
     return destination
 
 
 @pytest.fixture(scope="session")
-def projects(request: pytest.FixtureRequest,
-             tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def projects(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
     """The repository's rendered projects when its conftest offers them, else our own."""
     try:
         return request.getfixturevalue("rendered_projects")
@@ -64,8 +76,9 @@ def found(report: dict) -> set[str]:
 
 @pytest.mark.parametrize("profile", ["plugin", "gpt-action"])
 @pytest.mark.parametrize("mode", MODES)
-def test_generated_project_checks_clean_offline(projects: dict[str, Path], mode: str,
-                                                profile: str) -> None:
+def test_generated_project_checks_clean_offline(
+    projects: dict[str, Path], mode: str, profile: str
+) -> None:
     before = sorted(p.relative_to(projects[mode]) for p in projects[mode].rglob("*"))
     exit_code, report = check(str(projects[mode]), "--target", profile)
     assert found(report) <= LOCAL_ALLOWED[mode], report["findings"]
@@ -78,18 +91,22 @@ def test_generated_project_checks_clean_offline(projects: dict[str, Path], mode:
 def test_summary_says_what_was_checked_in_a_generated_project(
     projects: dict[str, Path],
 ) -> None:
-    package = next(p.name for p in (projects["none"] / "src").iterdir()
-                   if (p / "__init__.py").is_file())
+    package = next(
+        p.name for p in (projects["none"] / "src").iterdir() if (p / "__init__.py").is_file()
+    )
     result = CliRunner().invoke(cli, ["check", str(projects["none"])])
-    assert result.output == (f"{projects['none']}: 0 errors, 0 warnings, 0 notes (plugin "
-                             f"rules, on what `python -m {package} export` writes).\n")
+    assert result.output == (
+        f"{projects['none']}: 0 errors, 0 warnings, 0 notes (plugin "
+        f"rules, on what `python -m {package} export` writes).\n"
+    )
     _, report = check(str(projects["none"]))
     assert report["exported_by"] == f"python -m {package} export"
 
 
 def test_generated_project_on_an_https_domain_has_nothing_to_fix(tmp_path: Path) -> None:
-    project = render(tmp_path / "remote", name="Remote Todo", auth="oauth",
-                     domain="todo.example.com")
+    project = render(
+        tmp_path / "remote", name="Remote Todo", auth="oauth", domain="todo.example.com"
+    )
     exit_code, report = check(str(project))
     assert found(report) == {"A004"}  # the token ChatGPT shows after registration
     assert exit_code == 0
@@ -99,11 +116,13 @@ def test_failing_export_is_a_usage_error(projects: dict[str, Path], tmp_path: Pa
     project = shutil.copytree(projects["none"], tmp_path / "broken")
     package = next(p.name for p in (project / "src").iterdir() if (p / "__init__.py").is_file())
     (project / "src" / package / "__main__.py").write_text(
-        "import sys\nsys.exit('the export is broken')\n")
+        "import sys\nsys.exit('the export is broken')\n"
+    )
     result = CliRunner().invoke(cli, ["check", str(project)])
     assert result.exit_code == 2
-    assert result.output == (f"Error: `python -m {package} export` failed in {project}: "
-                             "the export is broken\n")
+    assert result.output == (
+        f"Error: `python -m {package} export` failed in {project}: the export is broken\n"
+    )
 
 
 def free_port() -> int:
@@ -130,7 +149,10 @@ def running(project: Path, tmp_path: Path) -> Iterator[str]:
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", package, "--host", "127.0.0.1", "--port", str(port)],
-        cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=project,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30
@@ -150,14 +172,19 @@ def running(project: Path, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_generated_server_checks_clean_live(projects: dict[str, Path], mode: str,
-                                            tmp_path: Path) -> None:
+def test_generated_server_checks_clean_live(
+    projects: dict[str, Path], mode: str, tmp_path: Path
+) -> None:
     # a copy: starting the server writes the project's .env, and the rendering is shared
     project = shutil.copytree(projects[mode], tmp_path / "project")
     with running(project, tmp_path) as base_url:
-        exit_code, report = check(base_url, "--client-id", CLIENT_ID, "--client-secret",
-                                  CLIENT_SECRET)
+        exit_code, report = check(
+            base_url, "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET
+        )
     assert found(report) <= LOCAL_ALLOWED[mode], report["findings"]
     assert exit_code == 0
-    assert report["checked"] == [f"{base_url}/.well-known/ai-plugin.json",
-                                 f"{base_url}/openapi.yaml", f"{base_url}/logo.png"]
+    assert report["checked"] == [
+        f"{base_url}/.well-known/ai-plugin.json",
+        f"{base_url}/openapi.yaml",
+        f"{base_url}/logo.png",
+    ]

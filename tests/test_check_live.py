@@ -63,8 +63,10 @@ def plugin_app(base_url: str, behaviour: Behaviour) -> Starlette:
         manifest["logo_url"] = behaviour.logo_url
     spec = (GOOD / "openapi.yaml").read_text().replace("https://todo.example.com", base_url)
     if behaviour.oversized_spec:
-        spec = spec.replace("  description: Keep a todo list in ChatGPT.",
-                            "  description: " + "Keep a todo list in ChatGPT. " * 3500)
+        spec = spec.replace(
+            "  description: Keep a todo list in ChatGPT.",
+            "  description: " + "Keep a todo list in ChatGPT. " * 3500,
+        )
 
     async def get_manifest(request: Request) -> Response:
         if not behaviour.manifest:
@@ -75,13 +77,17 @@ def plugin_app(base_url: str, behaviour: Behaviour) -> Starlette:
         return Response(spec, media_type="application/yaml")
 
     async def get_logo(request: Request) -> Response:
-        return Response(PNG, media_type="image/png") if behaviour.logo else Response(
-            status_code=404)
+        return (
+            Response(PNG, media_type="image/png") if behaviour.logo else Response(status_code=404)
+        )
 
     async def list_todos(request: Request) -> Response:
         if behaviour.protect and not request.headers.get("authorization"):
-            return JSONResponse({"detail": "Not authenticated"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+            return JSONResponse(
+                {"detail": "Not authenticated"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return JSONResponse([])
 
     async def authorize(request: Request) -> Response:
@@ -95,8 +101,11 @@ def plugin_app(base_url: str, behaviour: Behaviour) -> Starlette:
             return JSONResponse({"access_token": "granted", "token_type": "bearer"})
         if (body.get("client_id"), body.get("client_secret")) != (CLIENT_ID, CLIENT_SECRET):
             return JSONResponse({"error": "invalid_client"}, status_code=401)
-        return Response(json.dumps({"error": "invalid_grant"}), status_code=400,
-                        media_type=behaviour.token_error_type)
+        return Response(
+            json.dumps({"error": "invalid_grant"}),
+            status_code=400,
+            media_type=behaviour.token_error_type,
+        )
 
     routes = [
         Route("/.well-known/ai-plugin.json", get_manifest),
@@ -124,8 +133,9 @@ def plugin_app(base_url: str, behaviour: Behaviour) -> Starlette:
             return response
         return await call_next(request)
 
-    return Starlette(routes=routes,
-                     middleware=[Middleware(BaseHTTPMiddleware, dispatch=cors_and_log)])
+    return Starlette(
+        routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=cors_and_log)]
+    )
 
 
 @contextmanager
@@ -134,8 +144,9 @@ def serve(behaviour: Behaviour) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(plugin_app(base_url, behaviour), log_level="warning",
-                                           lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(plugin_app(base_url, behaviour), log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -161,13 +172,17 @@ def codes(report: dict, severity: str | None = None) -> set[str]:
 
 def test_well_configured_server_passes_every_live_check() -> None:
     with serve(Behaviour()) as base_url:
-        exit_code, report = check(base_url, "--client-id", CLIENT_ID, "--client-secret",
-                                  CLIENT_SECRET)
+        exit_code, report = check(
+            base_url, "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET
+        )
     # oauth on localhost is only warned about: ChatGPT needs an https domain for it
     assert codes(report) == {"U004"}
     assert exit_code == 0
-    assert report["checked"] == [f"{base_url}/.well-known/ai-plugin.json",
-                                 f"{base_url}/openapi.yaml", f"{base_url}/logo.png"]
+    assert report["checked"] == [
+        f"{base_url}/.well-known/ai-plugin.json",
+        f"{base_url}/openapi.yaml",
+        f"{base_url}/logo.png",
+    ]
 
 
 def test_without_client_credentials_invalid_client_is_accepted_with_a_note() -> None:
@@ -181,26 +196,38 @@ def test_without_client_credentials_invalid_client_is_accepted_with_a_note() -> 
 
 def test_server_without_cors_and_with_an_open_protected_route_reports_both() -> None:
     with serve(Behaviour(cors=False, protect=False)) as base_url:
-        exit_code, report = check(base_url, "--client-id", CLIENT_ID, "--client-secret",
-                                  CLIENT_SECRET)
+        exit_code, report = check(
+            base_url, "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET
+        )
     assert exit_code == 1
     assert codes(report, "error") == {"L004", "L006"}
     cors = sorted(f["place"] for f in report["findings"] if f["code"] == "L004")
-    assert cors == sorted([f"{base_url}/.well-known/ai-plugin.json", f"{base_url}/openapi.yaml",
-                           f"{base_url}/todos"])
-    assert all(origin in f["message"] for f in report["findings"] if f["code"] == "L004"
-               for origin in ORIGINS)
+    assert cors == sorted(
+        [f"{base_url}/.well-known/ai-plugin.json", f"{base_url}/openapi.yaml", f"{base_url}/todos"]
+    )
+    assert all(
+        origin in f["message"]
+        for f in report["findings"]
+        if f["code"] == "L004"
+        for origin in ORIGINS
+    )
     (open_route,) = [f for f in report["findings"] if f["code"] == "L006"]
     assert open_route["place"] == f"{base_url}/todos"
     assert "HTTP 200" in open_route["message"]
 
 
 def test_broken_fetches_content_types_sizes_and_oauth_endpoints_are_reported() -> None:
-    behaviour = Behaviour(logo=False, manifest_type="text/plain", oversized_spec=True,
-                          authorize_page=False, token_refuses_bad_code=False)
+    behaviour = Behaviour(
+        logo=False,
+        manifest_type="text/plain",
+        oversized_spec=True,
+        authorize_page=False,
+        token_refuses_bad_code=False,
+    )
     with serve(behaviour) as base_url:
-        exit_code, report = check(base_url, "--client-id", CLIENT_ID, "--client-secret",
-                                  CLIENT_SECRET)
+        exit_code, report = check(
+            base_url, "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET
+        )
     assert exit_code == 1
     places = {(f["code"], f["place"]) for f in report["findings"]}
     assert places >= {
@@ -216,8 +243,9 @@ def test_broken_fetches_content_types_sizes_and_oauth_endpoints_are_reported() -
 
 def test_localhost_preflight_must_allow_private_network_access() -> None:
     with serve(Behaviour(private_network=False)) as base_url:
-        exit_code, report = check(base_url, "--client-id", CLIENT_ID, "--client-secret",
-                                  CLIENT_SECRET)
+        exit_code, report = check(
+            base_url, "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET
+        )
     assert codes(report) == {"U004", "L005"}
     assert exit_code == 0  # a warning: remote plugins do not need the header
 
@@ -225,14 +253,15 @@ def test_localhost_preflight_must_allow_private_network_access() -> None:
 def test_urls_on_another_host_are_reported_and_never_fetched() -> None:
     elsewhere = Behaviour()
     with serve(elsewhere) as other_url, serve(Behaviour(logo_url=f"{other_url}/logo.png")) as base:
-        exit_code, report = check(base, "--client-id", CLIENT_ID, "--client-secret",
-                                  CLIENT_SECRET)
+        exit_code, report = check(base, "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET)
     assert elsewhere.requests == []
     manifest_url = f"{base}/.well-known/ai-plugin.json"
-    assert ("U002", f"{manifest_url}#/logo_url") in {(f["code"], f["place"])
-                                                     for f in report["findings"]}
-    assert ("L009", f"{other_url}/logo.png") in {(f["code"], f["place"])
-                                                 for f in report["findings"]}
+    assert ("U002", f"{manifest_url}#/logo_url") in {
+        (f["code"], f["place"]) for f in report["findings"]
+    }
+    assert ("L009", f"{other_url}/logo.png") in {
+        (f["code"], f["place"]) for f in report["findings"]
+    }
     assert exit_code == 1
 
 
@@ -240,8 +269,10 @@ def test_gpt_action_target_needs_no_manifest() -> None:
     behaviour = Behaviour(manifest=False)
     with serve(behaviour) as base_url:
         exit_code, report = check(base_url, "--target", "gpt-action")
-    assert report["checked"] == [f"{base_url}/.well-known/ai-plugin.json",
-                                 f"{base_url}/openapi.yaml"]
+    assert report["checked"] == [
+        f"{base_url}/.well-known/ai-plugin.json",
+        f"{base_url}/openapi.yaml",
+    ]
     assert codes(report, "error") == set()
     assert exit_code == 0
     # the same server as a plugin lacks its manifest
@@ -268,8 +299,9 @@ def test_findings_of_fetched_documents_name_the_url(profile: str) -> None:
 
 def test_token_endpoint_errors_must_be_json_documents() -> None:
     with serve(Behaviour(token_error_type="text/html")) as base_url:
-        exit_code, report = check(base_url, "--client-id", CLIENT_ID, "--client-secret",
-                                  CLIENT_SECRET)
+        exit_code, report = check(
+            base_url, "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET
+        )
     assert {(f["code"], f["place"]) for f in report["findings"]} == {
         ("U004", f"{base_url}/.well-known/ai-plugin.json#/auth/type"),
         ("L002", f"{base_url}/oauth/token"),

@@ -135,9 +135,8 @@ def test_an_older_generator_never_removes_newer_versions_from_the_store(
     assert f"refs/builds/{old_commit}" in refs
 
 
-def test_plugin_update_recreates_a_deleted_store(
-    tmp_path: Path, isolated_git: Path, installed: Path
-) -> None:
+def project_at_v1_with_v2_shipped(tmp_path: Path, installed: Path) -> tuple[Path, Path]:
+    """A committed project generated from v1, after the installed generator moved to v2."""
     origin = make_v1(tmp_path / "origin")
     ship(origin, installed)
     source = default_source()
@@ -147,6 +146,13 @@ def test_plugin_update_recreates_a_deleted_store(
     commit_all(project, "Generate")
     make_v2(origin)
     ship(origin, installed)
+    return origin, project
+
+
+def test_plugin_update_recreates_a_deleted_store(
+    tmp_path: Path, isolated_git: Path, installed: Path
+) -> None:
+    origin, project = project_at_v1_with_v2_shipped(tmp_path, installed)
     store = isolated_git / ".local/share/chatgpt-plugin-generator"
     for path in sorted(store.rglob("*"), reverse=True):
         path.rmdir() if path.is_dir() else path.unlink()
@@ -161,15 +167,7 @@ def test_plugin_update_recreates_a_deleted_store(
 def test_plugin_update_defaults_to_the_version_the_generator_ships(
     tmp_path: Path, isolated_git: Path, installed: Path
 ) -> None:
-    origin = make_v1(tmp_path / "origin")
-    ship(origin, installed)
-    source = default_source()
-    project = tmp_path / "project"
-    copier.run_copy(source.src_path, project, vcs_ref=source.vcs_ref, defaults=True, quiet=True)
-    init_repo(project)
-    commit_all(project, "Generate")
-    make_v2(origin)
-    ship(origin, installed)
+    origin, project = project_at_v1_with_v2_shipped(tmp_path, installed)
     write_tree(origin, {"template/LATER.md": "v3\n"})
     commit_all(origin, "Template v3", tag="v3.0.0")
     sync_store(ship(origin, tmp_path / "newer-generator"))  # another, newer install on the machine

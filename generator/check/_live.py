@@ -24,16 +24,30 @@ from generator.errors import UsageError
 CHATGPT_ORIGINS = ("https://chat.openai.com", "https://chatgpt.com")
 PROBE_REDIRECT_URI = "https://chat.openai.com/aip/plugin-check/oauth/callback"
 SPEC_TYPES = (
-    "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "application/json",
-    "application/vnd.oai.openapi", "application/vnd.oai.openapi+json", "text/plain",
+    "application/yaml",
+    "application/x-yaml",
+    "text/yaml",
+    "text/x-yaml",
+    "application/json",
+    "application/vnd.oai.openapi",
+    "application/vnd.oai.openapi+json",
+    "text/plain",
 )
 
 
 class LiveChecker:
     """Runs every live rule against one base URL, recording findings in `report`."""
 
-    def __init__(self, base_url: str, profile: str, report: Report, domain_url: str,
-                 timeout: float, client_id: str | None, client_secret: str | None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        profile: str,
+        report: Report,
+        domain_url: str,
+        timeout: float,
+        client_id: str | None,
+        client_secret: str | None,
+    ) -> None:
         self.base_url = base_url
         self.profile = profile
         self.report = report
@@ -72,29 +86,37 @@ class LiveChecker:
         try:
             response = self.client.get(url)
         except httpx.HTTPError as error:
-            self.report.add("L001", url, "", f"the {what} could not be fetched: "
-                            f"{_describe_error(error)}")
+            self.report.add(
+                "L001", url, "", f"the {what} could not be fetched: {_describe_error(error)}"
+            )
             return None
         if response.status_code != 200:
             extra = ""
             if response.is_redirect:
                 location = response.headers.get("location")
                 extra = f" (a redirect to {location}, which is not followed)"
-            self.report.add("L001", url, "", f"the {what} answered HTTP {response.status_code}"
-                            f"{extra}")
+            self.report.add(
+                "L001", url, "", f"the {what} answered HTTP {response.status_code}{extra}"
+            )
             return None
         return response
 
-    def _content(self, response: httpx.Response, url: str, what: str,
-                 accepted: tuple[str, ...]) -> None:
+    def _content(
+        self, response: httpx.Response, url: str, what: str, accepted: tuple[str, ...]
+    ) -> None:
         """Record L002 for an unexpected Content-Type and L003 for an oversized body."""
         content_type = response.headers.get("content-type", "")
         media_type = content_type.split(";")[0].strip().lower()
-        if not any(media_type == a or (a.endswith("/") and media_type.startswith(a))
-                   for a in accepted):
-            self.report.add("L002", url, "", f"the {what} is served as "
-                            f"{content_type or 'no Content-Type'}; expected "
-                            + " or ".join(accepted))
+        if not any(
+            media_type == a or (a.endswith("/") and media_type.startswith(a)) for a in accepted
+        ):
+            self.report.add(
+                "L002",
+                url,
+                "",
+                f"the {what} is served as "
+                f"{content_type or 'no Content-Type'}; expected " + " or ".join(accepted),
+            )
         if not accepted[0].startswith("image/") and len(response.text) >= MAX_CHARS:
             self.report.add("L003", url, "", f"the {what} has {len(response.text):,} characters")
 
@@ -129,8 +151,12 @@ class LiveChecker:
                 except httpx.HTTPError:
                     continue
             if api_url is None:
-                self.report.add("O001", self.base_url, "",
-                                "no manifest and no " + ", ".join(OPENAPI_NAMES) + " answered")
+                self.report.add(
+                    "O001",
+                    self.base_url,
+                    "",
+                    "no manifest and no " + ", ".join(OPENAPI_NAMES) + " answered",
+                )
                 return None, None
         if not isinstance(api_url, str) or not is_absolute_http(api_url):
             return None, None  # reported by the manifest rules
@@ -159,14 +185,14 @@ class LiveChecker:
         """True when the URL is on the target's origin; otherwise record that it was skipped."""
         if same_origin(url, self.base_url):
             return True
-        self.report.add("L009", url, "", f"{what} is not on {self.base_url}, so it was not "
-                        "fetched")
+        self.report.add("L009", url, "", f"{what} is not on {self.base_url}, so it was not fetched")
         return False
 
     # --- CORS -----------------------------------------------------------------------------
 
-    def _cors(self, spec_url: str | None, server: str | None, probe: Operation | None,
-              auth_type: Any) -> None:
+    def _cors(
+        self, spec_url: str | None, server: str | None, probe: Operation | None, auth_type: Any
+    ) -> None:
         targets: list[tuple[str, str, str]] = [
             (urljoin(self.base_url, "/" + MANIFEST_PATH), "GET", "")
         ]
@@ -191,19 +217,32 @@ class LiveChecker:
                     continue
                 allowed = response.headers.get("access-control-allow-origin")
                 if response.status_code >= 300 or allowed not in (origin, "*"):
-                    refused.append(f"{origin} (HTTP {response.status_code}, "
-                                   f"Access-Control-Allow-Origin: {allowed or 'absent'})")
-                elif local and response.headers.get(
-                    "access-control-allow-private-network", ""
-                ).lower() != "true":
+                    refused.append(
+                        f"{origin} (HTTP {response.status_code}, "
+                        f"Access-Control-Allow-Origin: {allowed or 'absent'})"
+                    )
+                elif (
+                    local
+                    and response.headers.get("access-control-allow-private-network", "").lower()
+                    != "true"
+                ):
                     missing_private.append(origin)
             if refused:
-                self.report.add("L004", url, "", f"the {method} preflight is not answered for "
-                                + "; ".join(refused))
+                self.report.add(
+                    "L004",
+                    url,
+                    "",
+                    f"the {method} preflight is not answered for " + "; ".join(refused),
+                )
             if missing_private:
-                self.report.add("L005", url, "", "the preflight from "
-                                + " and ".join(missing_private)
-                                + " lacks Access-Control-Allow-Private-Network: true")
+                self.report.add(
+                    "L005",
+                    url,
+                    "",
+                    "the preflight from "
+                    + " and ".join(missing_private)
+                    + " lacks Access-Control-Allow-Private-Network: true",
+                )
 
     # --- the API and its auth -------------------------------------------------------------
 
@@ -230,8 +269,11 @@ class LiveChecker:
         When the plugin has auth, one that needs credentials is preferred: it is the probe.
         """
         declared = any(op.security for op in ops)
-        safe = [op for op in ops
-                if op.method == "get" and not any(p.get("required") for _, p in op.parameters)]
+        safe = [
+            op
+            for op in ops
+            if op.method == "get" and not any(p.get("required") for _, p in op.parameters)
+        ]
         protected = [op for op in safe if self._needs_credentials(op, auth_type, declared)]
         self._declared = declared
         return (protected or safe or [None])[0]
@@ -241,50 +283,77 @@ class LiveChecker:
         try:
             response = self.client.get(url, headers={"Accept": "application/json"})
         except httpx.HTTPError as error:
-            self.report.add("L001", url, "", f"{op.method.upper()} {op.path} could not be "
-                            f"called: {_describe_error(error)}")
+            self.report.add(
+                "L001",
+                url,
+                "",
+                f"{op.method.upper()} {op.path} could not be called: {_describe_error(error)}",
+            )
             return
         if not self._needs_credentials(op, auth_type, self._declared):
             if response.status_code >= 400:
-                self.report.add("L001", url, "", f"{op.method.upper()} {op.path} answered HTTP "
-                                f"{response.status_code}")
+                self.report.add(
+                    "L001",
+                    url,
+                    "",
+                    f"{op.method.upper()} {op.path} answered HTTP {response.status_code}",
+                )
             else:
                 self._content(response, url, f"answer of {op.path}", ("application/json",))
         elif response.status_code < 400:
-            self.report.add("L006", url, "", f"{op.method.upper()} {op.path} answered HTTP "
-                            f"{response.status_code} to a call without credentials although "
-                            f"auth.type is {auth_type}")
+            self.report.add(
+                "L006",
+                url,
+                "",
+                f"{op.method.upper()} {op.path} answered HTTP "
+                f"{response.status_code} to a call without credentials although "
+                f"auth.type is {auth_type}",
+            )
 
     def _oauth(self, auth: dict[str, Any]) -> None:
         client_url, token_url = auth.get("client_url"), auth.get("authorization_url")
-        if isinstance(client_url, str) and is_absolute_http(client_url) and self._own(
-            client_url, "the OAuth authorization page"
+        if (
+            isinstance(client_url, str)
+            and is_absolute_http(client_url)
+            and self._own(client_url, "the OAuth authorization page")
         ):
             self._authorize_page(client_url, auth)
-        if isinstance(token_url, str) and is_absolute_http(token_url) and self._own(
-            token_url, "the OAuth token endpoint"
+        if (
+            isinstance(token_url, str)
+            and is_absolute_http(token_url)
+            and self._own(token_url, "the OAuth token endpoint")
         ):
             self._token_endpoint(token_url, auth)
 
     def _authorize_page(self, client_url: str, auth: dict[str, Any]) -> None:
-        query = urlencode({
-            "response_type": "code",
-            "client_id": self.client_id or "plugin-check-probe",
-            "scope": auth.get("scope") or "",
-            "state": secrets.token_urlsafe(16),
-            "redirect_uri": PROBE_REDIRECT_URI,
-        })
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self.client_id or "plugin-check-probe",
+                "scope": auth.get("scope") or "",
+                "state": secrets.token_urlsafe(16),
+                "redirect_uri": PROBE_REDIRECT_URI,
+            }
+        )
         url = client_url + ("&" if "?" in client_url else "?") + query
         try:
             response = self.client.get(url)
         except httpx.HTTPError as error:
-            self.report.add("L007", client_url, "", f"the authorization page could not be "
-                            f"fetched: {_describe_error(error)}")
+            self.report.add(
+                "L007",
+                client_url,
+                "",
+                f"the authorization page could not be fetched: {_describe_error(error)}",
+            )
             return
         # 400 is right for a client or redirect_uri the server does not know; 404/405/5xx are not
         if response.status_code >= 500 or response.status_code in (404, 405):
-            self.report.add("L007", client_url, "", f"the authorization page answered HTTP "
-                            f"{response.status_code}")
+            self.report.add(
+                "L007",
+                client_url,
+                "",
+                f"the authorization page answered HTTP {response.status_code}",
+            )
 
     def _token_endpoint(self, token_url: str, auth: dict[str, Any]) -> None:
         fields = {
@@ -301,8 +370,12 @@ class LiveChecker:
             else:
                 response = self.client.post(token_url, data=fields)
         except httpx.HTTPError as error:
-            self.report.add("L008", token_url, "", f"the token endpoint could not be reached: "
-                            f"{_describe_error(error)}")
+            self.report.add(
+                "L008",
+                token_url,
+                "",
+                f"the token endpoint could not be reached: {_describe_error(error)}",
+            )
             return
         try:
             error_code = response.json().get("error")
@@ -310,22 +383,38 @@ class LiveChecker:
             error_code = None
         if response.status_code >= 400:
             # RFC 6749 section 5.2: the error answer is a JSON document
-            self._content(response, token_url, "token endpoint's error answer",
-                          ("application/json",))
+            self._content(
+                response, token_url, "token endpoint's error answer", ("application/json",)
+            )
         has_credentials = bool(self.client_id and self.client_secret)
         accepted = {"invalid_grant"} if has_credentials else {"invalid_grant", "invalid_client"}
         if has_credentials and error_code == "invalid_client":
-            self.report.add("L008", token_url, "", "the token endpoint refused the client "
-                            "credentials given with --client-id and --client-secret "
-                            "(invalid_client), so the code was never checked")
+            self.report.add(
+                "L008",
+                token_url,
+                "",
+                "the token endpoint refused the client "
+                "credentials given with --client-id and --client-secret "
+                "(invalid_client), so the code was never checked",
+            )
         elif response.status_code < 400 or error_code not in accepted:
-            self.report.add("L008", token_url, "", f"a token request with an unknown code got "
-                            f"HTTP {response.status_code} with error {json.dumps(error_code)}; "
-                            "expected " + " or ".join(sorted(accepted)))
+            self.report.add(
+                "L008",
+                token_url,
+                "",
+                f"a token request with an unknown code got "
+                f"HTTP {response.status_code} with error {json.dumps(error_code)}; "
+                "expected " + " or ".join(sorted(accepted)),
+            )
         elif not has_credentials:
-            self.report.add("L009", token_url, "", "the unknown code was refused with "
-                            f"{error_code}; pass --client-id and --client-secret to check that "
-                            "it is refused with invalid_grant")
+            self.report.add(
+                "L009",
+                token_url,
+                "",
+                "the unknown code was refused with "
+                f"{error_code}; pass --client-id and --client-secret to check that "
+                "it is refused with invalid_grant",
+            )
 
 
 def _describe_error(error: httpx.HTTPError) -> str:

@@ -22,8 +22,14 @@ LIMITS = {
     "description_for_model": ("M010", 8000),
 }
 STRING_FIELDS = (
-    "schema_version", "name_for_human", "name_for_model", "description_for_human",
-    "description_for_model", "logo_url", "contact_email", "legal_info_url",
+    "schema_version",
+    "name_for_human",
+    "name_for_model",
+    "description_for_human",
+    "description_for_model",
+    "logo_url",
+    "contact_email",
+    "legal_info_url",
 )
 OBJECT_FIELDS = ("auth", "api")
 KNOWN_FIELDS = frozenset(STRING_FIELDS + OBJECT_FIELDS)
@@ -35,8 +41,13 @@ AUTH_KEYS = {
     "user_http": {"type", "authorization_type"},
     # authorization_type is common in published oauth manifests and harmless there
     "oauth": {
-        "type", "authorization_type", "client_url", "scope", "authorization_url",
-        "authorization_content_type", "verification_tokens",
+        "type",
+        "authorization_type",
+        "client_url",
+        "scope",
+        "authorization_url",
+        "authorization_content_type",
+        "verification_tokens",
     },
 }
 
@@ -47,20 +58,21 @@ def parse_manifest(text: str, source: str, report: Report) -> dict[str, Any] | N
         data = json.loads(text)
     except json.JSONDecodeError as error:
         report.add(
-            "M002", source, "",
+            "M002",
+            source,
+            "",
             f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}",
         )
         return None
     if not isinstance(data, dict):
-        report.add("M002", source, "", f"the manifest is a JSON {type(data).__name__}, not an "
-                   "object")
+        report.add(
+            "M002", source, "", f"the manifest is a JSON {type(data).__name__}, not an object"
+        )
         return None
     return data
 
 
-def check_manifest(
-    manifest: dict[str, Any], source: str, domain_url: str, report: Report
-) -> None:
+def check_manifest(manifest: dict[str, Any], source: str, domain_url: str, report: Report) -> None:
     """Apply every manifest, auth and URL rule; `domain_url` is the plugin's own base URL."""
     _check_fields(manifest, source, report)
     _check_api(manifest.get("api"), source, report)
@@ -78,21 +90,32 @@ def _check_fields(manifest: dict[str, Any], source: str, report: Report) -> None
             report.add("M003", source, json_pointer(name), f"{name} is missing or empty")
         elif not isinstance(value, expected):
             kind = "an object" if expected is dict else "a string"
-            report.add("M004", source, json_pointer(name),
-                       f"{name} is a JSON {_json_type(value)}, expected {kind}")
+            report.add(
+                "M004",
+                source,
+                json_pointer(name),
+                f"{name} is a JSON {_json_type(value)}, expected {kind}",
+            )
     version = manifest.get("schema_version")
     if isinstance(version, str) and version and version != "v1":
         report.add("M005", source, "/schema_version", f'schema_version is "{version}", not "v1"')
     for name, (code, limit) in LIMITS.items():
         value = manifest.get(name)
         if isinstance(value, str) and len(value) > limit:
-            report.add(code, source, json_pointer(name),
-                       f"{name} has {len(value):,} characters; the limit is {limit:,}")
+            report.add(
+                code,
+                source,
+                json_pointer(name),
+                f"{name} has {len(value):,} characters; the limit is {limit:,}",
+            )
     model_name = manifest.get("name_for_model")
     if isinstance(model_name, str) and model_name and not NAME_FOR_MODEL.fullmatch(model_name):
-        report.add("M008", source, "/name_for_model",
-                   f'name_for_model "{model_name}" has characters other than letters, digits '
-                   "and _")
+        report.add(
+            "M008",
+            source,
+            "/name_for_model",
+            f'name_for_model "{model_name}" has characters other than letters, digits and _',
+        )
     email = manifest.get("contact_email")
     if isinstance(email, str) and email and not EMAIL.fullmatch(email):
         report.add("M012", source, "/contact_email", f'"{email}" is not an e-mail address')
@@ -104,32 +127,50 @@ def _check_api(api: Any, source: str, report: Report) -> None:
     if not isinstance(api, dict):
         return
     if api.get("type") != "openapi":
-        report.add("M011", source, "/api/type", f"api.type is {json.dumps(api.get('type'))}, "
-                   'not "openapi"')
+        report.add(
+            "M011", source, "/api/type", f'api.type is {json.dumps(api.get("type"))}, not "openapi"'
+        )
     if api.get("url") in (None, ""):
         report.add("M003", source, "/api/url", "api.url is missing or empty")
     elif not isinstance(api["url"], str):
-        report.add("M004", source, "/api/url",
-                   f"api.url is a JSON {_json_type(api['url'])}, expected a string")
+        report.add(
+            "M004",
+            source,
+            "/api/url",
+            f"api.url is a JSON {_json_type(api['url'])}, expected a string",
+        )
     flag = api.get("is_user_authenticated")
     if flag is not None and not isinstance(flag, bool):
-        report.add("M004", source, "/api/is_user_authenticated",
-                   f"api.is_user_authenticated is a JSON {_json_type(flag)}, expected a boolean")
+        report.add(
+            "M004",
+            source,
+            "/api/is_user_authenticated",
+            f"api.is_user_authenticated is a JSON {_json_type(flag)}, expected a boolean",
+        )
 
 
 def _check_auth(auth: dict[str, Any], source: str, report: Report) -> None:
     kind = auth.get("type")
     if kind not in AUTH_TYPES:
-        report.add("A001", source, "/auth/type", f"auth.type is {json.dumps(kind)}, expected one "
-                   "of none, service_http, user_http, oauth")
+        report.add(
+            "A001",
+            source,
+            "/auth/type",
+            f"auth.type is {json.dumps(kind)}, expected one "
+            "of none, service_http, user_http, oauth",
+        )
         return
     if kind in ("service_http", "user_http"):
         allowed = ("bearer",) if kind == "service_http" else ("bearer", "basic")
         value = auth.get("authorization_type")
         if value not in allowed:
-            report.add("A002", source, "/auth/authorization_type",
-                       f"authorization_type is {json.dumps(value)}; {kind} needs "
-                       + " or ".join(f'"{a}"' for a in allowed))
+            report.add(
+                "A002",
+                source,
+                "/auth/authorization_type",
+                f"authorization_type is {json.dumps(value)}; {kind} needs "
+                + " or ".join(f'"{a}"' for a in allowed),
+            )
     if kind in ("service_http", "oauth"):
         _check_verification_tokens(auth.get("verification_tokens"), source, report)
     if kind == "oauth":
@@ -138,26 +179,44 @@ def _check_auth(auth: dict[str, Any], source: str, report: Report) -> None:
                 report.add(code, source, json_pointer("auth", key), f"auth.{key} is missing")
         content_type = auth.get("authorization_content_type")
         if content_type not in TOKEN_CONTENT_TYPES:
-            report.add("A007", source, "/auth/authorization_content_type",
-                       f"authorization_content_type is {json.dumps(content_type)}")
+            report.add(
+                "A007",
+                source,
+                "/auth/authorization_content_type",
+                f"authorization_content_type is {json.dumps(content_type)}",
+            )
         if not isinstance(auth.get("scope"), str):
-            report.add("A008", source, "/auth/scope",
-                       f"auth.scope is {json.dumps(auth.get('scope'))}, expected a string")
+            report.add(
+                "A008",
+                source,
+                "/auth/scope",
+                f"auth.scope is {json.dumps(auth.get('scope'))}, expected a string",
+            )
     for key in sorted(set(auth) - AUTH_KEYS[kind]):
-        report.add("A009", source, json_pointer("auth", key),
-                   f"auth.{key} does not belong to auth type {kind}")
+        report.add(
+            "A009",
+            source,
+            json_pointer("auth", key),
+            f"auth.{key} does not belong to auth type {kind}",
+        )
 
 
 def _check_verification_tokens(tokens: Any, source: str, report: Report) -> None:
     pointer = "/auth/verification_tokens"
-    if not isinstance(tokens, dict) or not all(
-        isinstance(value, str) for value in tokens.values()
-    ):
-        report.add("A003", source, pointer,
-                   f"verification_tokens is {json.dumps(tokens)}, expected an object of strings")
+    if not isinstance(tokens, dict) or not all(isinstance(value, str) for value in tokens.values()):
+        report.add(
+            "A003",
+            source,
+            pointer,
+            f"verification_tokens is {json.dumps(tokens)}, expected an object of strings",
+        )
     elif not tokens.get("openai", "").strip():
-        report.add("A004", source, pointer + "/openai",
-                   "verification_tokens.openai is empty: ChatGPT verifies the plugin with it")
+        report.add(
+            "A004",
+            source,
+            pointer + "/openai",
+            "verification_tokens.openai is empty: ChatGPT verifies the plugin with it",
+        )
 
 
 def _check_urls(manifest: dict[str, Any], source: str, domain_url: str, report: Report) -> None:
@@ -182,12 +241,17 @@ def _check_urls(manifest: dict[str, Any], source: str, domain_url: str, report: 
             continue
         check_url_host(url, source, pointer, report)
         if (pointer, url) in on_plugin_domain and domain_url and not on_domain(url, domain_url):
-            report.add("U002", source, pointer,
-                       f'"{url}" is not on the plugin\'s domain {domain_url}')
+            report.add(
+                "U002", source, pointer, f'"{url}" is not on the plugin\'s domain {domain_url}'
+            )
     kind = auth.get("type")
     if domain_url and kind in AUTH_TYPES and kind != "none" and is_local(domain_url):
-        report.add("U004", source, "/auth/type",
-                   f"auth type {kind} on {domain_url}: ChatGPT accepts only none on localhost")
+        report.add(
+            "U004",
+            source,
+            "/auth/type",
+            f"auth type {kind} on {domain_url}: ChatGPT accepts only none on localhost",
+        )
 
 
 def check_url_host(url: str, source: str, pointer: str, report: Report) -> None:
@@ -199,6 +263,13 @@ def check_url_host(url: str, source: str, pointer: str, report: Report) -> None:
 
 
 def _json_type(value: Any) -> str:
-    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "array",
-             dict: "object", type(None): "null"}
+    names = {
+        bool: "boolean",
+        int: "number",
+        float: "number",
+        str: "string",
+        list: "array",
+        dict: "object",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)

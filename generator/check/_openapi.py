@@ -80,8 +80,11 @@ def operations(spec: dict[str, Any]) -> Iterator[Operation]:
             merged = [(ptr, p) for ptr, p in shared if _identity(p) not in names]
             security = body.get("security", global_security)
             yield Operation(
-                str(path), method, body, merged + own, security if isinstance(security, list)
-                else [],
+                str(path),
+                method,
+                body,
+                merged + own,
+                security if isinstance(security, list) else [],
             )
 
 
@@ -118,16 +121,21 @@ def _validate(spec: dict[str, Any], source: str, report: Report) -> None:
     from openapi_spec_validator.validation.exceptions import ValidatorDetectError
 
     if "openapi" not in spec:
-        report.add("O003", source, "", 'no "openapi" version field: ChatGPT reads OpenAPI 3 '
-                   "documents only")
+        report.add(
+            "O003", source, "", 'no "openapi" version field: ChatGPT reads OpenAPI 3 documents only'
+        )
         return
     try:
         if not isinstance(spec["openapi"], str):
             raise ValidatorDetectError
         validator = get_validator_cls(spec)(spec)
     except ValidatorDetectError:
-        report.add("O003", source, "/openapi",
-                   f"unsupported OpenAPI version {json.dumps(spec.get('openapi'))}")
+        report.add(
+            "O003",
+            source,
+            "/openapi",
+            f"unsupported OpenAPI version {json.dumps(spec.get('openapi'))}",
+        )
         return
     try:
         errors = list(validator.iter_errors())
@@ -138,63 +146,95 @@ def _validate(spec: dict[str, Any], source: str, report: Report) -> None:
         pointer = json_pointer(*error.absolute_path) if error.absolute_path else ""
         report.add("O003", source, pointer, str(error.message).splitlines()[0])
     if len(errors) > MAX_VALIDATION_ERRORS:
-        report.add("O003", source, "",
-                   f"{len(errors) - MAX_VALIDATION_ERRORS} more validation errors not shown")
+        report.add(
+            "O003",
+            source,
+            "",
+            f"{len(errors) - MAX_VALIDATION_ERRORS} more validation errors not shown",
+        )
 
 
-def _check_servers(spec: dict[str, Any], source: str, api_url: str | None,
-                   report: Report) -> None:
+def _check_servers(spec: dict[str, Any], source: str, api_url: str | None, report: Report) -> None:
     servers = spec.get("servers")
     first = servers[0] if isinstance(servers, list) and servers else None
     url = first.get("url") if isinstance(first, dict) else None
     if not isinstance(url, str) or not is_absolute_http(url):
         shown = "missing" if url is None else json.dumps(url)
-        report.add("O004", source, "/servers/0/url" if first else "/servers",
-                   f"servers[0].url is {shown}; ChatGPT needs an absolute URL")
+        report.add(
+            "O004",
+            source,
+            "/servers/0/url" if first else "/servers",
+            f"servers[0].url is {shown}; ChatGPT needs an absolute URL",
+        )
         return
     check_url_host(url, source, "/servers/0/url", report)
     if api_url and is_absolute_http(api_url) and origin_of(url)[1:] != origin_of(api_url)[1:]:
-        report.add("O005", source, "/servers/0/url",
-                   f'servers[0].url "{url}" is not on the host of api.url "{api_url}"')
+        report.add(
+            "O005",
+            source,
+            "/servers/0/url",
+            f'servers[0].url "{url}" is not on the host of api.url "{api_url}"',
+        )
 
 
-def _check_operation(op: Operation, source: str, op_limit: int, param_limit: int,
-                     report: Report) -> None:
+def _check_operation(
+    op: Operation, source: str, op_limit: int, param_limit: int, report: Report
+) -> None:
     name = f"{op.method.upper()} {op.path}"
     operation_id = op.body.get("operationId")
     if operation_id in (None, ""):
         report.add("O006", source, op.pointer, f"{name} has no operationId")
     elif not isinstance(operation_id, str) or not OPERATION_ID.fullmatch(operation_id):
-        report.add("O007", source, op.pointer + "/operationId",
-                   f"operationId {json.dumps(operation_id)} of {name} has characters other than "
-                   "letters, digits and _")
+        report.add(
+            "O007",
+            source,
+            op.pointer + "/operationId",
+            f"operationId {json.dumps(operation_id)} of {name} has characters other than "
+            "letters, digits and _",
+        )
     description = op.body.get("description")
     if isinstance(description, str) and len(description) > op_limit:
-        report.add("O008", source, op.pointer + "/description",
-                   f"the description of {name} has {len(description)} characters; the limit is "
-                   f"{op_limit}")
+        report.add(
+            "O008",
+            source,
+            op.pointer + "/description",
+            f"the description of {name} has {len(description)} characters; the limit is {op_limit}",
+        )
     if not (description or op.body.get("summary")):
         report.add("O010", source, op.pointer, f"{name} has neither description nor summary")
     for pointer, parameter in op.parameters:
         label = f"parameter {parameter.get('name')!r} of {name}"
         text = parameter.get("description")
         if isinstance(text, str) and len(text) > param_limit:
-            report.add("O009", source, pointer + "/description",
-                       f"the description of {label} has {len(text)} characters; the limit is "
-                       f"{param_limit}")
+            report.add(
+                "O009",
+                source,
+                pointer + "/description",
+                f"the description of {label} has {len(text)} characters; the limit is "
+                f"{param_limit}",
+            )
         elif not text:
             report.add("O016", source, pointer, f"{label} has no description")
     flag = op.body.get("x-openai-isConsequential")
     if flag is None and op.method in CHANGING_METHODS:
-        report.add("O013", source, op.pointer, f"{name} changes data but does not say whether "
-                   "ChatGPT must ask the user first")
+        report.add(
+            "O013",
+            source,
+            op.pointer,
+            f"{name} changes data but does not say whether ChatGPT must ask the user first",
+        )
     elif flag is not None and not isinstance(flag, bool):
-        report.add("O014", source, op.pointer + "/x-openai-isConsequential",
-                   f"x-openai-isConsequential of {name} is {json.dumps(flag)}")
+        report.add(
+            "O014",
+            source,
+            op.pointer + "/x-openai-isConsequential",
+            f"x-openai-isConsequential of {name} is {json.dumps(flag)}",
+        )
 
 
-def _check_security(spec: dict[str, Any], ops: list[Operation], auth: dict[str, Any],
-                    source: str, report: Report) -> None:
+def _check_security(
+    spec: dict[str, Any], ops: list[Operation], auth: dict[str, Any], source: str, report: Report
+) -> None:
     kind = auth.get("type")
     components = spec.get("components") if isinstance(spec.get("components"), dict) else {}
     raw = components.get("securitySchemes")
@@ -207,28 +247,42 @@ def _check_security(spec: dict[str, Any], ops: list[Operation], auth: dict[str, 
     if kind == "none":
         for op in ops:
             if op.protected:
-                report.add("O011", source, op.pointer + "/security",
-                           f"{op.method.upper()} {op.path} requires credentials but auth.type "
-                           "is none, so ChatGPT sends none")
+                report.add(
+                    "O011",
+                    source,
+                    op.pointer + "/security",
+                    f"{op.method.upper()} {op.path} requires credentials but auth.type "
+                    "is none, so ChatGPT sends none",
+                )
         return
     expected = _expected_scheme(kind, auth)
     if expected is None:
         return  # unknown auth type: A001 says so
     if not schemes:
-        report.add("O012", source, pointer, f"auth.type is {kind} but the document declares no "
-                   f"securitySchemes (expected {expected})")
+        report.add(
+            "O012",
+            source,
+            pointer,
+            f"auth.type is {kind} but the document declares no "
+            f"securitySchemes (expected {expected})",
+        )
         return
     matching = [name for name, scheme in schemes.items() if _matches(spec, scheme, kind, auth)]
     if not matching:
         for name, scheme in schemes.items():
-            report.add("O011", source, json_pointer("components", "securitySchemes", name),
-                       f"scheme {name!r} ({_describe(scheme)}) does not match auth.type {kind} "
-                       f"(expected {expected})")
+            report.add(
+                "O011",
+                source,
+                json_pointer("components", "securitySchemes", name),
+                f"scheme {name!r} ({_describe(scheme)}) does not match auth.type {kind} "
+                f"(expected {expected})",
+            )
         return
     used = {key for op in ops for req in op.security if isinstance(req, dict) for key in req}
     if not used & set(matching):
-        report.add("O012", source, pointer, f"no operation requires the {expected} scheme "
-                   f"{matching[0]!r}")
+        report.add(
+            "O012", source, pointer, f"no operation requires the {expected} scheme {matching[0]!r}"
+        )
 
 
 def _expected_scheme(kind: Any, auth: dict[str, Any]) -> str | None:
@@ -237,13 +291,14 @@ def _expected_scheme(kind: Any, auth: dict[str, Any]) -> str | None:
     if kind == "user_http":
         return f"http {auth.get('authorization_type', 'bearer')}"
     if kind == "oauth":
-        return (f"oauth2 authorizationCode with authorizationUrl {auth.get('client_url')} and "
-                f"tokenUrl {auth.get('authorization_url')}")
+        return (
+            f"oauth2 authorizationCode with authorizationUrl {auth.get('client_url')} and "
+            f"tokenUrl {auth.get('authorization_url')}"
+        )
     return None
 
 
-def _matches(spec: dict[str, Any], scheme: dict[str, Any], kind: str,
-             auth: dict[str, Any]) -> bool:
+def _matches(spec: dict[str, Any], scheme: dict[str, Any], kind: str, auth: dict[str, Any]) -> bool:
     if kind in ("service_http", "user_http"):
         wanted = "bearer" if kind == "service_http" else auth.get("authorization_type")
         return scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == wanted
@@ -268,8 +323,10 @@ def _describe(scheme: dict[str, Any]) -> str:
         flows = scheme.get("flows") if isinstance(scheme.get("flows"), dict) else {}
         flow = flows.get("authorizationCode")
         if isinstance(flow, dict):
-            return (f"oauth2 authorizationCode with authorizationUrl {flow.get('authorizationUrl')}"
-                    f" and tokenUrl {flow.get('tokenUrl')}")
+            return (
+                f"oauth2 authorizationCode with authorizationUrl {flow.get('authorizationUrl')}"
+                f" and tokenUrl {flow.get('tokenUrl')}"
+            )
         return "oauth2 without an authorizationCode flow"
     return str(scheme.get("type"))
 
@@ -289,8 +346,9 @@ def _manifest_api_url(manifest: dict[str, Any] | None) -> str | None:
     return url if isinstance(url, str) else None
 
 
-def _parameters(spec: dict[str, Any], raw: Any,
-                where: tuple[str, ...]) -> list[tuple[str, dict[str, Any]]]:
+def _parameters(
+    spec: dict[str, Any], raw: Any, where: tuple[str, ...]
+) -> list[tuple[str, dict[str, Any]]]:
     if not isinstance(raw, list):
         return []
     found = []

@@ -27,8 +27,7 @@ def as_text(report: Report) -> str:
     """One line per finding (errors first, then in the order found) and the summary line."""
     ordered = sorted(report.findings, key=lambda finding: _SEVERITY_ORDER[finding.severity])
     lines = [
-        f"{finding.severity} {finding.code} {finding.place}: {finding.message}. "
-        f"Fix: {finding.fix}"
+        f"{finding.severity} {finding.code} {finding.place}: {finding.message}. Fix: {finding.fix}"
         for finding in ordered
     ]
     lines.append(summary_line(report))

@@ -45,11 +45,15 @@ def run_check(target: str, options: Options) -> Report:
         return report
     directory = Path(target)
     if directory.is_file() and directory.name == "ai-plugin.json":
-        raise UsageError(f"{target} is a file: pass the directory that holds .well-known/, "
-                         f"here {directory.resolve().parent.parent}.")
+        raise UsageError(
+            f"{target} is a file: pass the directory that holds .well-known/, "
+            f"here {directory.resolve().parent.parent}."
+        )
     if not directory.is_dir():
-        raise UsageError(f"{target} is neither a directory nor an http(s) URL: pass a plugin "
-                         "project directory or a base URL such as http://localhost:5003.")
+        raise UsageError(
+            f"{target} is neither a directory nor an http(s) URL: pass a plugin "
+            "project directory or a base URL such as http://localhost:5003."
+        )
     package = generated_package(directory)
     if package is None:
         _check_directory(directory, options, report)
@@ -57,8 +61,9 @@ def run_check(target: str, options: Options) -> Report:
     with tempfile.TemporaryDirectory(prefix="plugin-check-") as exported:
         export_project(directory, package, Path(exported))
         report.exported_by = f"python -m {package} export"
-        report.checked.append(f"the manifest and OpenAPI document written by "
-                              f"`{report.exported_by}`")
+        report.checked.append(
+            f"the manifest and OpenAPI document written by `{report.exported_by}`"
+        )
         _check_directory(Path(exported), options, report, label=f"{target} (exported)")
     return report
 
@@ -69,8 +74,10 @@ def normalize_domain(domain: str) -> str:
         scheme = "http" if is_local(domain) else "https"
         domain = f"{scheme}://{domain}"
     if not is_absolute_http(domain):
-        raise UsageError(f"--domain {domain} is not a host name: pass one such as "
-                         "todo.example.com or localhost:5003.")
+        raise UsageError(
+            f"--domain {domain} is not a host name: pass one such as "
+            "todo.example.com or localhost:5003."
+        )
     parts = urlsplit(domain)
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -79,25 +86,37 @@ def _check_url(target: str, options: Options, report: Report) -> None:
     from generator.check._live import LiveChecker
 
     if not is_absolute_http(target):
-        raise UsageError(f"{target} is not an http(s) URL: pass a base URL such as "
-                         "https://todo.example.com or http://localhost:5003.")
+        raise UsageError(
+            f"{target} is not an http(s) URL: pass a base URL such as "
+            "https://todo.example.com or http://localhost:5003."
+        )
     parts = urlsplit(target)
     base_url = f"{parts.scheme}://{parts.netloc}"
     domain_url = normalize_domain(options.domain) if options.domain else base_url
-    LiveChecker(base_url, options.profile, report, domain_url, options.timeout,
-                options.client_id, options.client_secret).run()
+    LiveChecker(
+        base_url,
+        options.profile,
+        report,
+        domain_url,
+        options.timeout,
+        options.client_id,
+        options.client_secret,
+    ).run()
 
 
-def _check_directory(directory: Path, options: Options, report: Report,
-                     label: str | None = None) -> None:
+def _check_directory(
+    directory: Path, options: Options, report: Report, label: str | None = None
+) -> None:
     from generator.check._manifest import check_manifest
     from generator.check._openapi import check_openapi
 
     manifest_doc = find_manifest(directory)
     spec_doc = find_openapi(directory, api_url_of(manifest_doc))
     if manifest_doc is None and spec_doc is None:
-        raise UsageError(f"{label or directory} has neither {MANIFEST_PATH} nor "
-                         f"{' / '.join(OPENAPI_NAMES)}: pass a plugin project directory.")
+        raise UsageError(
+            f"{label or directory} has neither {MANIFEST_PATH} nor "
+            f"{' / '.join(OPENAPI_NAMES)}: pass a plugin project directory."
+        )
     manifest = None
     if manifest_doc is None:
         if options.profile == "plugin":

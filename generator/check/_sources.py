@@ -106,12 +106,18 @@ def export_project(directory: Path, package: str, destination: Path) -> None:
     command = [python, "-m", package, "export", str(destination)]
     try:
         result = subprocess.run(
-            command, cwd=directory, env=env, capture_output=True, text=True,
-            timeout=EXPORT_TIMEOUT, check=False,
+            command,
+            cwd=directory,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=EXPORT_TIMEOUT,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
-        raise UsageError(f"Could not run `python -m {package} export` in {directory}: "
-                         f"{error}.") from None
+        raise UsageError(
+            f"Could not run `python -m {package} export` in {directory}: {error}."
+        ) from None
     if result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines()
         reason = lines[-1] if lines else f"exit code {result.returncode}"

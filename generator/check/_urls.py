@@ -28,8 +28,10 @@ def host_of(url: str) -> str:
 def origin_of(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) with the scheme's default port filled in."""
     parts = urlsplit(url)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(
-        parts.scheme, 0
+    return (
+        parts.scheme,
+        (parts.hostname or "").lower(),
+        parts.port or _DEFAULT_PORTS.get(parts.scheme, 0),
     )
 
 
