@@ -69,6 +69,27 @@ def test_none_mode_serves_on_the_default_port_layout(rendered_project, tmp_path:
     assert "https domain" not in output
 
 
+def test_the_default_local_base_url_follows_the_served_port(
+    rendered_project, tmp_path: Path
+) -> None:
+    port = free_port()
+    with serving(rendered_project("none"), tmp_path, port):
+        manifest = httpx.get(f"http://127.0.0.1:{port}/.well-known/ai-plugin.json").json()
+
+    assert port != 5003
+    assert manifest["api"]["url"] == f"http://localhost:{port}/openapi.yaml"
+    assert manifest["logo_url"] == f"http://localhost:{port}/logo.png"
+
+
+def test_a_configured_base_url_is_kept_whatever_the_port(rendered_project, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("BASE_URL=https://todo.example.com\n")
+    port = free_port()
+    with serving(rendered_project("none"), tmp_path, port):
+        manifest = httpx.get(f"http://127.0.0.1:{port}/.well-known/ai-plugin.json").json()
+
+    assert manifest["api"]["url"] == "https://todo.example.com/openapi.yaml"
+
+
 @pytest.mark.parametrize("options", [(), ("--no-access-log",)], ids=["logged", "quiet"])
 def test_access_log_can_be_turned_off(
     rendered_project, tmp_path: Path, options: tuple[str, ...]
