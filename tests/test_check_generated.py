@@ -9,19 +9,18 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from conftest import MODES, render_template
 from typer.testing import CliRunner
 
 from generator.cli import app as cli
 
 REPO = Path(__file__).resolve().parents[1]
-MODES = ("none", "service_http", "user_http", "oauth")
 # what a project on localhost may show: its auth mode needs an https domain in ChatGPT (U004),
 # and the verification token is only known after registering (A004)
 LOCAL_ALLOWED = {
@@ -33,35 +32,10 @@ LOCAL_ALLOWED = {
 CLIENT_ID, CLIENT_SECRET = "check-client-id", "check-client-secret-value"
 
 
-def render(destination: Path, **answers: str) -> Path:
-    """Render the template as it is on disk (uncommitted changes included) with `answers`."""
-    import copier
-
-    vcs_ref = "HEAD" if (REPO / ".git").exists() else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # copier's note that uncommitted changes are included
-        copier.run_copy(
-            str(REPO),
-            destination,
-            data=answers,
-            defaults=True,
-            quiet=True,
-            vcs_ref=vcs_ref,
-            unsafe=False,
-        )
-    return destination
-
-
 @pytest.fixture(scope="session")
-def projects(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Path]:
-    """The repository's rendered projects when its conftest offers them, else our own."""
-    try:
-        return request.getfixturevalue("rendered_projects")
-    except pytest.FixtureLookupError:
-        root = tmp_path_factory.mktemp("check-projects")
-        return {mode: render(root / mode, name=f"Check {mode}", auth=mode) for mode in MODES}
+def projects(rendered_projects: dict[str, Path]) -> dict[str, Path]:
+    """The repository's projects, rendered once per session (tests/conftest.py)."""
+    return rendered_projects
 
 
 def check(*args: str) -> tuple[int, dict]:
@@ -104,7 +78,7 @@ def test_summary_says_what_was_checked_in_a_generated_project(
 
 
 def test_generated_project_on_an_https_domain_has_nothing_to_fix(tmp_path: Path) -> None:
-    project = render(
+    project = render_template(
         tmp_path / "remote", name="Remote Todo", auth="oauth", domain="todo.example.com"
     )
     exit_code, report = check(str(project))
