@@ -86,6 +86,41 @@ def test_generated_project_on_an_https_domain_has_nothing_to_fix(tmp_path: Path)
     assert exit_code == 0
 
 
+def _fake_venv(project: Path, *python_options: str) -> None:
+    """Give `project` a .venv/bin/python that runs this interpreter with `python_options`."""
+    python = project / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    options = " ".join(python_options)
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" {options} "$@"\n')
+    python.chmod(0o755)
+
+
+def test_a_relative_project_path_finds_the_projects_venv(
+    projects: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = shutil.copytree(projects["none"], tmp_path / "my-plugin")
+    _fake_venv(project)
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(cli, ["check", "my-plugin"])
+
+    assert result.exit_code == 0, result.output
+    assert "my-plugin: 0 errors" in result.output
+
+
+def test_missing_project_dependencies_say_how_to_install_them(
+    projects: dict[str, Path], tmp_path: Path
+) -> None:
+    project = shutil.copytree(projects["none"], tmp_path / "my-plugin")
+    _fake_venv(project, "-S")  # -S: no site-packages, so no fastapi
+
+    result = CliRunner().invoke(cli, ["check", str(project)])
+
+    assert result.exit_code == 2
+    assert "needs the project's dependencies, which its .venv lacks" in result.output
+    assert "run `make test` in" in result.output
+
+
 def test_failing_export_is_a_usage_error(projects: dict[str, Path], tmp_path: Path) -> None:
     project = shutil.copytree(projects["none"], tmp_path / "broken")
     package = next(p.name for p in (project / "src").iterdir() if (p / "__init__.py").is_file())

@@ -96,7 +96,8 @@ def generated_package(directory: Path) -> str | None:
 
 def export_project(directory: Path, package: str, destination: Path) -> None:
     """Run `python -m <package> export DESTINATION` in a generated project."""
-    venv_python = directory / ".venv" / "bin" / "python"
+    # Absolute: the command runs with the project as its working directory.
+    venv_python = directory.absolute() / ".venv" / "bin" / "python"
     python = str(venv_python) if venv_python.is_file() else sys.executable
     env = dict(os.environ)
     # without its own virtualenv the project is not installed: import it from src/
@@ -121,4 +122,11 @@ def export_project(directory: Path, package: str, destination: Path) -> None:
     if result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines()
         reason = lines[-1] if lines else f"exit code {result.returncode}"
+        if reason.startswith("ModuleNotFoundError"):
+            where = "its .venv" if venv_python.is_file() else "this Python, and it has no .venv,"
+            raise UsageError(
+                f"`python -m {package} export` needs the project's dependencies, which {where} "
+                f"lacks ({reason}): run `make test` in {directory} once (it installs them into "
+                ".venv), then check again."
+            )
         raise UsageError(f"`python -m {package} export` failed in {directory}: {reason}")
