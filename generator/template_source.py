@@ -164,7 +164,10 @@ def _git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     try:
         result = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
     except FileNotFoundError:
-        raise UserError("git is not installed: install git and try again.") from None
+        raise UserError(
+            "git is not installed: plugin reads its template from git (even with --no-git); "
+            "install git and try again."
+        ) from None
     if check and result.returncode != 0:
         detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise UserError(f"git {args[0] if args[0] != '-C' else args[2]} failed: {detail}")
