@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
@@ -79,6 +80,22 @@ def test_the_default_local_base_url_follows_the_served_port(
     assert port != 5003
     assert manifest["api"]["url"] == f"http://localhost:{port}/openapi.yaml"
     assert manifest["logo_url"] == f"http://localhost:{port}/logo.png"
+
+
+def test_export_follows_the_port_setting_too(rendered_project, tmp_path: Path) -> None:
+    project = rendered_project("none")
+    done = subprocess.run(
+        [sys.executable, "-m", package_of(project), "export", str(tmp_path / "out")],
+        cwd=tmp_path,
+        env={**project_env(project), "PORT": "5013"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    manifest = json.loads((tmp_path / "out/.well-known/ai-plugin.json").read_text())
+
+    assert done.returncode == 0, done.stderr
+    assert manifest["api"]["url"] == "http://localhost:5013/openapi.yaml"
 
 
 def test_a_configured_base_url_is_kept_whatever_the_port(rendered_project, tmp_path: Path) -> None:
