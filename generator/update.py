@@ -235,6 +235,25 @@ def _run_copier_update(
         raise UserError(_explain(text, source, ref)) from None
 
 
+def _version_tags(src_path: str) -> list[str]:
+    """The template's `v*` tags, oldest first (empty when git cannot list them)."""
+    import os
+    import subprocess
+
+    listing = subprocess.run(
+        ["git", "ls-remote", "--tags", "--refs", os.path.expanduser(src_path), "refs/tags/v*"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    tags = [line.rpartition("refs/tags/")[2] for line in listing.stdout.splitlines()]
+    return sorted(tags, key=_version_key)
+
+
+def _version_key(tag: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else -1 for part in tag.lstrip("v").split("."))
+
+
 def _explain(message: str, source: TemplateSource, ref: str | None) -> str:
     """One sentence for a Copier failure."""
     import re
@@ -248,9 +267,11 @@ def _explain(message: str, source: TemplateSource, ref: str | None) -> str:
         )
     lowered = message.lower()
     if "unknown revision" in lowered or "did not match any" in lowered:
+        tags = _version_tags(source.src_path)
+        choices = f"one of {', '.join(tags)}" if tags else "a commit (it has no version tags)"
         return (
-            f"Template version {ref} does not exist in {source.src_path}: pass --vcs-ref with an "
-            "existing tag (git tag lists them) or commit."
+            f"Template version {ref} does not exist in {source.src_path}: pass --vcs-ref with "
+            f"{choices}."
         )
     if "Local template must be a directory" in message:
         return (

@@ -301,6 +301,7 @@ def test_refuses_an_unknown_version(edited_project) -> None:
 
     assert code == 1
     assert "Template version v9.9.9 does not exist" in output
+    assert "pass --vcs-ref with one of v1.0.0, v2.0.0." in output
     assert git(project, "status", "--porcelain") == ""
 
 
