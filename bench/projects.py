@@ -72,9 +72,10 @@ def server_spec(name: str, project: Path, port: int, env: dict[str, str]) -> Ser
     )
 
 
-def _run_cli(project: Path, env: dict[str, str], *args: str) -> str:
+def _run_python(project: Path, env: dict[str, str], *args: str) -> str:
+    """Run this Python with `args` in `project` and return what it printed."""
     done = subprocess.run(
-        [sys.executable, "-m", package_name(project), *args],
+        [sys.executable, *args],
         cwd=project,
         env={**os.environ, **env},
         capture_output=True,
@@ -105,7 +106,8 @@ def credentials(mode: str, project: Path, env: dict[str, str], base_url: str) ->
     if mode == "service_http":
         return {"Authorization": f"Bearer {env['SERVICE_TOKEN']}"}
     if mode == "user_http":
-        key = _last_token(_run_cli(project, env, "create-user", "bench"))
+        created = _run_python(project, env, "-m", package_name(project), "create-user", "bench")
+        key = _last_token(created)
         scheme = "Basic" if _answers(project).get("authorization_type") == "basic" else "Bearer"
         return {"Authorization": f"{scheme} {key}"}
     if mode == "oauth":
@@ -126,16 +128,7 @@ def _oauth_access_token(project: Path, env: dict[str, str]) -> str:
         "print(oauth.issue_token_for_tests(db, settings, 'bench'))\n"
         "db.close()\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return _last_token(done.stdout)
+    return _last_token(_run_python(project, env, "-c", code))
 
 
 def seed(base_url: str, headers: dict[str, str], count: int, text_field: str = "todo") -> None:

@@ -98,13 +98,7 @@ def test_installed_package_renders_from_the_store_with_a_portable_path(
 def test_plain_copier_update_after_upgrading_the_generator(
     tmp_path: Path, isolated_git: Path, installed: Path
 ) -> None:
-    origin = make_v1(tmp_path / "origin")
-    ship(origin, installed)
-    source = default_source()
-    project = tmp_path / "project"
-    copier.run_copy(source.src_path, project, vcs_ref=source.vcs_ref, defaults=True, quiet=True)
-    init_repo(project)
-    commit_all(project, "Generate")
+    origin, project = project_at_v1(tmp_path, installed)
     owner_edits(project)
     make_v2(origin)
     ship(origin, installed)  # the upgraded wheel replaces the bundle in site-packages
@@ -135,8 +129,8 @@ def test_an_older_generator_never_removes_newer_versions_from_the_store(
     assert f"refs/builds/{old_commit}" in refs
 
 
-def project_at_v1_with_v2_shipped(tmp_path: Path, installed: Path) -> tuple[Path, Path]:
-    """A committed project generated from v1, after the installed generator moved to v2."""
+def project_at_v1(tmp_path: Path, installed: Path) -> tuple[Path, Path]:
+    """The v1 origin, and a committed project the installed v1 generator made from it."""
     origin = make_v1(tmp_path / "origin")
     ship(origin, installed)
     source = default_source()
@@ -144,6 +138,12 @@ def project_at_v1_with_v2_shipped(tmp_path: Path, installed: Path) -> tuple[Path
     copier.run_copy(source.src_path, project, vcs_ref=source.vcs_ref, defaults=True, quiet=True)
     init_repo(project)
     commit_all(project, "Generate")
+    return origin, project
+
+
+def project_at_v1_with_v2_shipped(tmp_path: Path, installed: Path) -> tuple[Path, Path]:
+    """A committed project generated from v1, after the installed generator moved to v2."""
+    origin, project = project_at_v1(tmp_path, installed)
     make_v2(origin)
     ship(origin, installed)
     return origin, project
