@@ -1,7 +1,7 @@
 """`plugin check`: lint a plugin, from its files or from its running server.
 
-Only typer is imported here; the rules (and httpx, yaml, openapi-spec-validator) load when the
-command runs, so `plugin --help` stays instant.
+Only typer is imported here; the rules (and httpx, yaml, openapi-spec-validator, jsonschema) load
+when the command runs, so `plugin --help` stays instant.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ __all__ = ["Profile", "check"]
 
 
 class Profile(StrEnum):
-    """Which limits apply: ChatGPT plugins, or GPT Actions (longer descriptions)."""
+    """Which rules apply: ChatGPT plugins, GPT Actions (longer descriptions), or ChatGPT apps
+    (the MCP endpoint and its OAuth discovery only, with ChatGPT's own rules)."""
 
     plugin = "plugin"
     gpt_action = "gpt-action"
+    chatgpt_app = "chatgpt-app"
 
 
 def check(
@@ -34,7 +36,11 @@ def check(
     ],
     profile: Annotated[
         Profile,
-        typer.Option("--target", help="Apply ChatGPT plugin limits or GPT Action limits."),
+        typer.Option(
+            "--target",
+            help="Apply ChatGPT plugin limits, GPT Action limits, or ChatGPT app rules "
+            "(the MCP endpoint is then mandatory, the plugin manifest is not checked).",
+        ),
     ] = Profile.plugin,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the findings as one JSON document.")
@@ -68,8 +74,37 @@ def check(
             show_default=False,
         ),
     ] = None,
+    mcp_path: Annotated[
+        str | None,
+        typer.Option(
+            "--mcp-path",
+            help="Path of the MCP endpoint; default /mcp, checked when the target serves it. "
+            "Given, the endpoint must exist.",
+            show_default=False,
+        ),
+    ] = None,
+    mcp_token: Annotated[
+        str | None,
+        typer.Option(
+            "--mcp-token",
+            envvar="PLUGIN_CHECK_MCP_TOKEN",
+            help="Bearer token for the MCP endpoint, so the tools of a server with auth are "
+            "checked live too.",
+            show_default=False,
+        ),
+    ] = None,
+    apps_challenge: Annotated[
+        str | None,
+        typer.Option(
+            "--apps-challenge",
+            help="The domain token of the app submission portal: "
+            "/.well-known/openai-apps-challenge must serve exactly it.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Check a plugin's manifest, OpenAPI document and, for a URL, its live behaviour.
+    """Check a plugin's manifest, OpenAPI document and MCP endpoint, and for a URL, its live
+    behaviour.
 
     Exit status: 0 when there is no error, 1 when there is one, 2 for a usage error.
     """
@@ -83,6 +118,9 @@ def check(
         timeout=timeout,
         client_id=client_id,
         client_secret=client_secret,
+        mcp_path=mcp_path,
+        mcp_token=mcp_token,
+        apps_challenge=apps_challenge,
     )
     report = run_check(target, options)
     typer.echo(render_json(report) if as_json else as_text(report))

@@ -7,6 +7,10 @@ The code of a rule never changes meaning once released: scripts filter on it. Pr
     U  URLs and domains
     O  the OpenAPI document
     L  live checks against a running server
+    P  the MCP endpoint (/mcp): handshake, transport and tools (ChatGPT apps, other MCP clients)
+    D  discovery around the MCP endpoint: OAuth metadata, its endpoints, domain verification
+
+Rules marked "(chatgpt-app)" in their title run only with `--target chatgpt-app`.
 """
 
 from __future__ import annotations
@@ -346,6 +350,192 @@ _RULES = [
         "note",
         "Live check skipped",
         "Nothing to do unless you expected this check to run; the message says why it did not.",
+    ),
+    # MCP endpoint
+    Rule(
+        "P001",
+        "error",
+        "No MCP endpoint (chatgpt-app)",
+        "Serve the MCP endpoint (streamable HTTP) at /mcp, or pass its path with --mcp-path; "
+        "an exported tree needs mcp/tools.json.",
+    ),
+    Rule(
+        "P002",
+        "error",
+        "initialize handshake (2025-11-25) fails",
+        "Answer a POST with an initialize request with HTTP 200 and a JSON-RPC result holding "
+        "protocolVersion, capabilities (with tools) and serverInfo, without a redirect.",
+    ),
+    Rule(
+        "P003",
+        "warning",
+        "initialize does not agree on revision 2025-11-25",
+        "Accept protocolVersion 2025-11-25 in initialize and answer with the same version.",
+    ),
+    Rule(
+        "P004",
+        "warning",
+        "server/discover (revision 2026-07-28) fails",
+        "Answer server/discover (with MCP-Protocol-Version: 2026-07-28 and the version in "
+        "params._meta) with supportedVersions listing 2026-07-28 and capabilities.",
+    ),
+    Rule(
+        "P005",
+        "error",
+        "tools/list fails or its result is malformed",
+        'Answer tools/list with a JSON-RPC result {"tools": [...]} whose tools each have a '
+        "name (export: mcp/tools.json holds exactly that result).",
+    ),
+    Rule(
+        "P006",
+        "error",
+        "Tool input or output schema is not a valid JSON Schema object",
+        'Give the tool an inputSchema of {"type": "object", ...} that passes the JSON Schema '
+        "meta-schema (2020-12 unless $schema says otherwise).",
+    ),
+    Rule(
+        "P007",
+        "error",
+        "Tool annotations missing (chatgpt-app)",
+        "Annotate every tool with readOnlyHint and openWorldHint, and destructiveHint when it "
+        "is not read-only: ChatGPT asks before calling a tool that changes data.",
+    ),
+    Rule(
+        "P008",
+        "error",
+        "Tool annotations contradict each other or are not booleans",
+        "Use true/false for the hints and drop destructiveHint: true from a read-only tool "
+        "(or readOnlyHint: true from a destructive one).",
+    ),
+    Rule(
+        "P009",
+        "error",
+        "Two tools share a name",
+        "Give every tool a unique name: clients call tools by name.",
+    ),
+    Rule(
+        "P010",
+        "warning",
+        "Tool name outside 1-128 characters of letters, digits, _ - .",
+        "Name tools with 1 to 128 letters, digits, underscores, hyphens or dots, e.g. list_todos.",
+    ),
+    Rule(
+        "P011",
+        "error",
+        "Tool securitySchemes missing or invalid on a server with auth (chatgpt-app)",
+        'Declare securitySchemes on every tool, e.g. [{"type": "oauth2", "scopes": ["todos"]}] '
+        '(or [{"type": "noauth"}] for a tool that works signed out).',
+    ),
+    Rule(
+        "P012",
+        "warning",
+        "Tool or parameter description missing or too long",
+        "Describe every tool in at most 8,000 characters and every parameter in at most 700: "
+        "the model decides when and how to call the tool from them.",
+    ),
+    Rule(
+        "P013",
+        "error",
+        "A request with an Accept header scanners send is refused",
+        "Treat Accept: */* (and lists containing it) as accepting both application/json and "
+        "text/event-stream instead of answering 406.",
+    ),
+    Rule(
+        "P014",
+        "error",
+        "GET on the MCP endpoint gets an answer clients do not understand",
+        "Answer GET with an SSE stream (text/event-stream) or with 405 and an Allow header, "
+        "never 404 or 5xx.",
+    ),
+    Rule(
+        "P015",
+        "error",
+        "The MCP endpoint refuses the public host with 421",
+        "Add the public host (BASE_URL's host) to the allowed hosts of the MCP transport's "
+        "host check, so requests forwarded by the proxy pass.",
+    ),
+    # Discovery around the MCP endpoint
+    Rule(
+        "D001",
+        "error",
+        "401 without a parsable Bearer WWW-Authenticate challenge",
+        "Answer requests without a token with 401 and WWW-Authenticate: Bearer "
+        'resource_metadata="<protected-resource metadata URL>".',
+    ),
+    Rule(
+        "D002",
+        "error",
+        "No protected-resource metadata for an endpoint that needs a token (chatgpt-app)",
+        "Serve RFC 9728 metadata at /.well-known/oauth-protected-resource/mcp and name it in "
+        "the 401's resource_metadata: ChatGPT offers only OAuth for apps that need sign-in.",
+    ),
+    Rule(
+        "D003",
+        "error",
+        "Protected-resource metadata missing fields or not JSON",
+        'Serve a JSON object with "resource" and "authorization_servers": [issuer] (RFC 9728).',
+    ),
+    Rule(
+        "D004",
+        "error",
+        "Protected-resource metadata names another resource than the MCP endpoint",
+        "Set resource to the endpoint's canonical URL, e.g. https://todo.example.com/mcp "
+        "(BASE_URL plus the path, no trailing slash).",
+    ),
+    Rule(
+        "D005",
+        "error",
+        "Authorization-server metadata missing or incomplete",
+        "Serve RFC 8414 metadata at /.well-known/oauth-authorization-server with issuer, "
+        'authorization_endpoint, token_endpoint and response_types_supported ["code"].',
+    ),
+    Rule(
+        "D006",
+        "error",
+        "issuer differs from the discovered authorization server",
+        "Make issuer byte-for-byte the URL listed in authorization_servers (same scheme, host, "
+        "port, path and trailing slash).",
+    ),
+    Rule(
+        "D007",
+        "error",
+        "No S256 in code_challenge_methods_supported",
+        'Set "code_challenge_methods_supported": ["S256"]: MCP clients refuse a server without it.',
+    ),
+    Rule(
+        "D008",
+        "warning",
+        "authorization_response_iss_parameter_supported is not true",
+        "Return iss on every authorization response (RFC 9207) and set "
+        "authorization_response_iss_parameter_supported: true.",
+    ),
+    Rule(
+        "D009",
+        "error",
+        "No client registration route",
+        "Set client_id_metadata_document_supported: true (Client ID Metadata Documents) or "
+        "serve a registration_endpoint (RFC 7591).",
+    ),
+    Rule(
+        "D010",
+        "error",
+        "Authorization endpoint does not answer a request with resource and PKCE",
+        "Answer GET authorization_endpoint?response_type=code&...&resource=...&"
+        "code_challenge_method=S256 with the sign-in page, a redirect or a 400, never 404/405/5xx.",
+    ),
+    Rule(
+        "D011",
+        "error",
+        "Token endpoint does not refuse an unknown code with invalid_grant",
+        'Answer a token request with an unknown code with HTTP 400 and {"error": '
+        '"invalid_grant"} (RFC 6749 section 5.2).',
+    ),
+    Rule(
+        "D012",
+        "error",
+        "/.well-known/openai-apps-challenge answers wrongly",
+        "Serve the domain token from the app submission portal as text/plain at "
+        "/.well-known/openai-apps-challenge (404 until you have one).",
     ),
 ]
 
