@@ -341,8 +341,17 @@ def _uvicorn(app: Any, lifespan: str) -> Iterator[str]:
 
 
 @contextmanager
-def serve(fault: str | None = None, *, auth: bool = True) -> Iterator[Server]:
-    """Serve the test app (and the foreign origin) on loopback; yield both and their logs."""
+def serve(
+    fault: str | None = None,
+    *,
+    auth: bool = True,
+    stateless: bool = False,
+    json_response: bool = False,
+) -> Iterator[Server]:
+    """Serve the test app (and the foreign origin) on loopback; yield both and their logs.
+
+    `stateless` and `json_response` are the SDK's `stateless_http` and `json_response` modes.
+    """
     if fault is not None and fault not in FAULTS and fault != "foreign-token-endpoint":
         raise ValueError(f"unknown fault {fault!r}")
     foreign_log: list[Received] = []
@@ -353,6 +362,8 @@ def serve(fault: str | None = None, *, auth: bool = True) -> Iterator[Server]:
         hosts = ["127.0.0.1:*"] if fault == "refuses-public-host" else ["127.0.0.1:*", PUBLIC_HOST]
         app = mcp.streamable_http_app(
             streamable_http_path="/mcp",
+            stateless_http=stateless,
+            json_response=json_response,
             transport_security=TransportSecuritySettings(
                 enable_dns_rebinding_protection=True, allowed_hosts=hosts
             ),

@@ -52,6 +52,15 @@ def test_good_app_checks_clean() -> None:
     assert server.tool_calls == []
 
 
+@pytest.mark.parametrize(
+    ("stateless", "json_response"), [(True, False), (False, True), (True, True)]
+)
+def test_every_sdk_transport_mode_checks_clean(stateless: bool, json_response: bool) -> None:
+    with serve(stateless=stateless, json_response=json_response) as server:
+        exit_code, report = check(server.base_url, *EVERYTHING)
+    assert (exit_code, report["findings"]) == (0, [])
+
+
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_each_fault_yields_exactly_its_codes(fault: str) -> None:
     with serve(fault) as server:

@@ -29,8 +29,8 @@ def check(
         typer.Argument(
             metavar="TARGET",
             help="A plugin directory (a generated project, or any directory with "
-            ".well-known/ai-plugin.json and an OpenAPI file) or a base URL such as "
-            "http://localhost:5003, checked live.",
+            ".well-known/ai-plugin.json and an OpenAPI file, or mcp/tools.json) or a base URL "
+            "such as http://localhost:5003, checked live.",
             show_default=False,
         ),
     ],

@@ -244,13 +244,25 @@ class McpLiveChecker:
         except httpx.HTTPError:
             return None
 
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send a request and read at most MAX_BODY bytes of the answer."""
+        with self.client.stream(method, url, **kwargs) as response:
+            content = _read(response)  # already decoded: drop what described the encoding
+        headers = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code, headers=headers, content=content, request=response.request
+        )
+
     def _get(self, url: str) -> httpx.Response | None:
         """GET a URL on the target (after `_local`); None when it does not answer."""
         try:
-            response = self.client.get(url)
+            return self._send("GET", url)
         except httpx.HTTPError:
             return None
-        return response
 
     def _local(self, url: str, what: str) -> str | None:
         """The URL to request on the target for `url`, or None (noted) when it is elsewhere."""
@@ -541,7 +553,7 @@ class McpLiveChecker:
         )
         url = local + ("&" if "?" in local else "?") + query
         try:
-            response = self.client.get(url)
+            response = self._send("GET", url)
         except httpx.HTTPError as error:
             self.report.add("D010", endpoint, "", f"the request got no answer ({_describe(error)})")
             return
@@ -571,7 +583,7 @@ class McpLiveChecker:
         if self.client_secret:
             fields["client_secret"] = self.client_secret
         try:
-            response = self.client.post(local, data=fields)
+            response = self._send("POST", local, data=fields)
         except httpx.HTTPError as error:
             self.report.add("D011", endpoint, "", f"the request got no answer ({_describe(error)})")
             return

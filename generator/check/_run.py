@@ -169,12 +169,15 @@ def _check_mcp_files(directory: Path, options: Options, report: Report, domain_u
             return False, None
 
     metadata = {}
+    has_auth = False  # the OAuth metadata files exist only when the server has OAuth
     for path, code in ((PROTECTED_RESOURCE_PATH, "D003"), (AUTHORIZATION_SERVER_PATH, "D005")):
         if (directory / path).is_file():
+            has_auth = True
             parsed, data = load(path)
-            if not parsed:
+            if parsed:
+                metadata[path] = data
+            else:
                 report.add(code, path, "", "the file is not UTF-8 JSON")
-            metadata[path] = data
     issuer = None
     if PROTECTED_RESOURCE_PATH in metadata:
         expected = domain_url + options.endpoint_path if domain_url else None
@@ -194,7 +197,7 @@ def _check_mcp_files(directory: Path, options: Options, report: Report, domain_u
         MCP_TOOLS_PATH,
         report,
         chatgpt=options.profile == "chatgpt-app",
-        has_auth=bool(metadata),
+        has_auth=has_auth,
     )
 
 
