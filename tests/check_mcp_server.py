@@ -50,6 +50,7 @@ FAULTS: dict[str, set[str]] = {
     "refuses-public-host": {"P015"},
     "tool-without-annotations": {"P007"},
     "basic-challenge": {"D001"},
+    "no-challenge": {"D001"},
     "no-protected-resource-metadata": {"D002"},
     "wrong-issuer": {"D006"},
     "no-s256": {"D007"},
@@ -275,11 +276,19 @@ class _Front:
         async def rewrite_challenge(message: dict) -> None:
             if message["type"] == "http.response.start" and message["status"] == 401:
                 kept = [(k, v) for k, v in message["headers"] if k.lower() != b"www-authenticate"]
-                value = b'Basic realm="todo"' if self.fault == "basic-challenge" else b"Bearer"
-                message = {**message, "headers": [*kept, (b"www-authenticate", value)]}
+                value = {"basic-challenge": b'Basic realm="todo"', "no-challenge": None}.get(
+                    self.fault, b"Bearer"
+                )
+                if value is not None:
+                    kept.append((b"www-authenticate", value))
+                message = {**message, "headers": kept}
             await send(message)
 
-        rewrites = self.fault in ("basic-challenge", "no-protected-resource-metadata")
+        rewrites = self.fault in (
+            "basic-challenge",
+            "no-challenge",
+            "no-protected-resource-metadata",
+        )
         await self.app(scope, replay, rewrite_challenge if rewrites else send)
 
     def _fault_answer(self, scope: dict, headers: dict[str, str], rpc: list, messages: list) -> Any:

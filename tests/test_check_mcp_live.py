@@ -139,6 +139,18 @@ def test_plugin_target_checks_the_endpoint_it_finds_without_chatgpt_rules() -> N
     assert "P007" not in codes(report)
 
 
+@pytest.mark.parametrize(
+    ("fault", "reported"), [("basic-challenge", False), ("no-challenge", True)]
+)
+def test_plugin_target_accepts_another_auth_scheme_but_not_a_bare_401(
+    fault: str, reported: bool
+) -> None:
+    # Basic is a fixed-credential MCP server (fine for Codex or Cursor); ChatGPT refuses it
+    with serve(fault) as server:
+        _, report = check(server.base_url, "--domain", PUBLIC_HOST, "--mcp-token", TOKEN)
+    assert ("D001" in codes(report)) is reported
+
+
 def test_chatgpt_app_target_needs_the_endpoint() -> None:
     with _uvicorn(Starlette(), "off") as base_url:
         exit_code, report = check(base_url, "--target", "chatgpt-app")

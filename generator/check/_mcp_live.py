@@ -433,7 +433,9 @@ class McpLiveChecker:
         """D001: the 401's WWW-Authenticate, parsed into its Bearer parameters."""
         header = answer.headers.get("www-authenticate")
         params = parse_bearer_challenge(header) if header else None
-        if params is None:
+        # another scheme (Basic, say) is a fixed-credential server, which only ChatGPT refuses
+        other_scheme = header is not None and _find_scheme(header, "bearer") is None
+        if params is None and (self.chatgpt or not other_scheme):
             shown = f"WWW-Authenticate: {header}" if header else "no WWW-Authenticate header"
             self.report.add("D001", self.endpoint, "", f"the 401 without a token has {shown}")
         return params
