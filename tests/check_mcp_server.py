@@ -59,6 +59,9 @@ FAULTS: dict[str, set[str]] = {
     "challenge-as-html": {"D012"},
 }
 
+# variants that are no fault: what the checker must do with them is asserted test by test
+VARIANTS = {"foreign-token-endpoint", "tools-list-needs-token"}
+
 
 @dataclass
 class Received:
@@ -316,6 +319,12 @@ class _Front:
             return PlainTextResponse("Not Acceptable", status_code=406)
         if self.fault == "get-not-found" and scope["method"] == "GET":
             return PlainTextResponse("Not Found", status_code=404)
+        if self.fault == "tools-list-needs-token" and "tools/list" in rpc and not authorized:
+            return JSONResponse(
+                {"error": "invalid_token"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         return None
 
 
@@ -361,7 +370,7 @@ def serve(
 
     `stateless` and `json_response` are the SDK's `stateless_http` and `json_response` modes.
     """
-    if fault is not None and fault not in FAULTS and fault != "foreign-token-endpoint":
+    if fault is not None and fault not in {*FAULTS, *VARIANTS}:
         raise ValueError(f"unknown fault {fault!r}")
     foreign_log: list[Received] = []
     with _uvicorn(_foreign_app(foreign_log), "off") as foreign_url:

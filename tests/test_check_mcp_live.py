@@ -122,6 +122,17 @@ def test_without_a_token_only_the_discovery_is_checked() -> None:
     assert "tools/list" not in {m for r in server.received for m in r.rpc_methods}
 
 
+def test_tools_behind_a_token_on_an_open_endpoint_are_skipped_with_a_note() -> None:
+    with serve("tools-list-needs-token", auth=False) as server:
+        exit_code, report = check(server.base_url, *APP)
+        assert exit_code == 0
+        assert [(f["code"], f["source"]) for f in report["findings"]] == [
+            ("L009", f"{server.base_url}/mcp (tools/list)")
+        ]
+        exit_code, report = check(server.base_url, *APP, "--mcp-token", TOKEN)
+        assert (exit_code, report["findings"]) == (0, [])
+
+
 def test_without_the_public_domain_the_resource_does_not_match() -> None:
     with serve() as server:
         _, report = check(server.base_url, "--target", "chatgpt-app", "--mcp-token", TOKEN)

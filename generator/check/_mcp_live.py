@@ -352,6 +352,15 @@ class McpLiveChecker:
             params = {"cursor": cursor} if cursor else None
             answer = self._rpc("tools/list", params, token=True, modern=modern)
             result = answer.result
+            if answer.status == 401 and not self.token:
+                self.report.add(
+                    "L009",
+                    source,
+                    "",
+                    "tools/list needs a token, so the tools were not checked; pass --mcp-token "
+                    "to check them",
+                )
+                return
             if answer.status != 200 or not isinstance(result, dict):
                 self.report.add("P005", source, "", f"tools/list got {answer.describe()}")
                 return
