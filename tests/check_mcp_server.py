@@ -46,6 +46,7 @@ FAULTS: dict[str, set[str]] = {
     "old-revision-only": {"P003"},
     "no-server-discover": {"P004"},
     "refuses-star-accept": {"P013"},
+    "refuses-content-type-parameters": {"P013"},
     "get-not-found": {"P014"},
     "refuses-public-host": {"P015"},
     "tool-without-annotations": {"P007"},
@@ -317,6 +318,12 @@ class _Front:
             )
         if self.fault == "refuses-star-accept" and "*/*" in headers.get("accept", ""):
             return PlainTextResponse("Not Acceptable", status_code=406)
+        if (
+            self.fault == "refuses-content-type-parameters"
+            and scope["method"] == "POST"
+            and headers.get("content-type") != "application/json"
+        ):
+            return PlainTextResponse("Unsupported Media Type", status_code=415)
         if self.fault == "get-not-found" and scope["method"] == "GET":
             return PlainTextResponse("Not Found", status_code=404)
         if self.fault == "tools-list-needs-token" and "tools/list" in rpc and not authorized:

@@ -436,9 +436,10 @@ _RULES = [
     Rule(
         "P013",
         "error",
-        "A request with an Accept header scanners send is refused",
+        "A request with Accept or Content-Type headers that clients send is refused",
         "Treat Accept: */* (and lists containing it) as accepting both application/json and "
-        "text/event-stream instead of answering 406.",
+        "text/event-stream, and accept Content-Type parameters such as charset=utf-8, instead "
+        "of answering 406 or 415.",
     ),
     Rule(
         "P014",

@@ -40,7 +40,12 @@ from generator.errors import UsageError
 LEGACY_VERSION = "2025-11-25"
 MODERN_VERSION = "2026-07-28"
 STANDARD_ACCEPT = "application/json, text/event-stream"
-SCANNER_ACCEPTS = ("*/*", "application/octet-stream, */*")
+# (Accept, Content-Type) pairs that clients and scanners send, beyond the standard ones
+CLIENT_HEADERS = (
+    ("*/*", "application/json"),
+    ("application/octet-stream, */*", "application/json"),
+    (STANDARD_ACCEPT, "application/json; charset=utf-8"),
+)
 MAX_BODY = 1_000_000  # bytes read from one answer at most
 MAX_PAGES = 20  # tools/list pages followed at most
 CHALLENGE_PATH = "/.well-known/openai-apps-challenge"
@@ -177,13 +182,14 @@ class McpLiveChecker:
         *,
         token: bool = False,
         accept: str = STANDARD_ACCEPT,
+        content_type: str = "application/json",
         host: str | None = None,
         modern: bool = False,
         notification: bool = False,
     ) -> Answer:
         """POST one JSON-RPC message to the endpoint and read the answer to it."""
         assert method in RPC_METHODS  # the checker never sends anything else
-        headers = {"Accept": accept, "Content-Type": "application/json"}
+        headers = {"Accept": accept, "Content-Type": content_type}
         if modern:
             headers["MCP-Protocol-Version"] = MODERN_VERSION
             headers["Mcp-Method"] = method
@@ -380,14 +386,21 @@ class McpLiveChecker:
     def _transport(self, needs_token: bool) -> None:
         """P013 (Accept), P014 (GET), P015 (the public host)."""
         tolerated = {200, 401} if needs_token and not self.token else {200}
-        for accept in SCANNER_ACCEPTS:
-            answer = self._rpc("initialize", self._initialize_params(), token=True, accept=accept)
+        for accept, content_type in CLIENT_HEADERS:
+            answer = self._rpc(
+                "initialize",
+                self._initialize_params(),
+                token=True,
+                accept=accept,
+                content_type=content_type,
+            )
             if answer.status not in tolerated or (answer.status == 200 and answer.message is None):
                 self.report.add(
                     "P013",
                     self.endpoint,
                     "",
-                    f"initialize with Accept: {accept} got {answer.describe()}",
+                    f"initialize with Accept: {accept} and Content-Type: {content_type} got "
+                    f"{answer.describe()}",
                 )
         self._get_stream(needs_token)
         target_host = urlsplit(self.base_url).netloc.lower()
