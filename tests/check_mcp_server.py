@@ -73,6 +73,7 @@ class Received:
     host: str
     rpc_methods: list[str]
     tool_names: list[str]
+    body: bytes = b""
 
 
 @dataclass
@@ -254,7 +255,7 @@ class _Front:
             if isinstance(m, dict) and isinstance(m.get("params"), dict)
         ]
         self.log.append(
-            Received(scope["method"], scope["path"], headers.get("host", ""), rpc, names)
+            Received(scope["method"], scope["path"], headers.get("host", ""), rpc, names, body)
         )
         answer = self._fault_answer(scope, headers, rpc, messages)
         if answer is not None:

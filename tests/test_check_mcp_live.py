@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+from urllib.parse import parse_qs
 
 import pytest
 from check_mcp_server import (
@@ -101,6 +102,10 @@ def test_the_token_probe_sends_a_code_that_cannot_exist() -> None:
         check(server.base_url, *EVERYTHING)
     posts = [r for r in server.received if r.method == "POST" and r.path != "/mcp"]
     assert [r.path for r in posts] == ["/oauth/token"]
+    form = parse_qs(posts[0].body.decode())
+    assert form["grant_type"] == ["authorization_code"]
+    assert form["code"][0].startswith("plugin-check-") and len(form["code"][0]) > 30
+    assert form["resource"] == [f"https://{PUBLIC_HOST}/mcp"]
     assert not any(r.path == "/oauth/register" for r in server.received)
 
 
