@@ -147,6 +147,20 @@ def test_input_schema_problems_are_located(tmp_path: Path, schema: dict, problem
     assert problem in finding["message"]
 
 
+def test_missing_tool_and_long_parameter_descriptions_are_warnings(tmp_path: Path) -> None:
+    shutil.copytree(GOOD, tmp_path, dirs_exist_ok=True)
+    tools = json.loads((GOOD / "mcp" / "tools.json").read_text())
+    del tools["tools"][0]["description"]
+    tools["tools"][1]["inputSchema"]["properties"]["text"]["description"] = "x" * 701
+    (tmp_path / "mcp" / "tools.json").write_text(json.dumps(tools))
+    exit_code, report = check(str(tmp_path), "--target", "chatgpt-app", *DOMAIN)
+    assert [(f["code"], f["severity"], f["pointer"]) for f in report["findings"]] == [
+        ("P012", "warning", "/tools/0"),
+        ("P012", "warning", "/tools/1/inputSchema/properties/text/description"),
+    ]
+    assert exit_code == 0
+
+
 def test_directory_without_any_plugin_or_mcp_file_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["check", str(tmp_path), "--target", "chatgpt-app"])
     assert result.exit_code == 2
