@@ -149,7 +149,9 @@ def plan_update(
     clone_top = scratch / "clone"
     git.run("clone", "--quiet", "--no-hardlinks", str(top), str(clone_top), what="git clone")
     clone = clone_top / project.relative_to(top)
-    worker = _run_copier_update(clone, source, ref, overrides, use_defaults)
+    worker = _run_copier_update(
+        clone, source, ref, str(answers["_commit"]), overrides, use_defaults
+    )
     _refuse_unknown_data(overrides, worker)
 
     plan = Plan(top=top, clone=clone_top, before=str(answers["_commit"]), after="")
@@ -315,6 +317,7 @@ def _run_copier_update(
     clone: Path,
     source: TemplateSource,
     ref: str | None,
+    commit: str,
     overrides: dict[str, str],
     use_defaults: bool,
 ) -> Any:
@@ -343,12 +346,12 @@ def _run_copier_update(
         except CopierError as error:
             if pressed:
                 raise KeyboardInterrupt from None
-            raise UserError(_explain(str(error), source, ref)) from None
+            raise UserError(_explain(str(error), source, ref, commit)) from None
         except (ProcessExecutionError, ValueError) as error:
             if pressed:  # a git command Copier ran died of the same Ctrl-C
                 raise KeyboardInterrupt from None
             text = str(getattr(error, "stderr", "") or error)
-            raise UserError(_explain(text, source, ref)) from None
+            raise UserError(_explain(text, source, ref, commit)) from None
 
 
 def _refuse_unknown_data(overrides: dict[str, str], worker: Any) -> None:
@@ -380,7 +383,7 @@ def _version_key(tag: str) -> tuple[int, ...]:
     return tuple(int(part) if part.isdigit() else -1 for part in tag.lstrip("v").split("."))
 
 
-def _explain(message: str, source: TemplateSource, ref: str | None) -> str:
+def _explain(message: str, source: TemplateSource, ref: str | None, commit: str) -> str:
     """One sentence for a Copier failure."""
     import re
 
@@ -393,10 +396,9 @@ def _explain(message: str, source: TemplateSource, ref: str | None) -> str:
         )
     lowered = message.lower()
     if "unknown revision" in lowered or "did not match any" in lowered:
-        if ref is None or ref not in message:
-            recorded = re.search(r"pathspec '([^']+)'|revision[^']*'([^']+)'", message)
-            if recorded and ref is None:
-                return _unknown_commit(recorded.group(1) or recorded.group(2), source)
+        # Copier checks out the recorded version too: name the ref that is missing.
+        if not (ref and ref in message) and (ref is None or commit in message):
+            return _unknown_commit(commit, source)
         tags = _version_tags(source.src_path)
         choices = f"one of {', '.join(tags)}" if tags else "a commit (it has no version tags)"
         return (
@@ -471,7 +473,7 @@ def _keep_edited_deletions(
 
     import copier
 
-    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         copier.run_copy(
             str(answers["_src_path"]),
