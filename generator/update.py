@@ -119,6 +119,8 @@ class Plan:
     kept: list[str] = field(default_factory=list)
     #: Written paths holding conflict markers (or Copier's .rej files).
     conflicted: list[str] = field(default_factory=list)
+    #: The package's new name, when the owner renamed its directory and the update followed.
+    renamed_package: str | None = None
 
 
 def plan_update(
@@ -133,7 +135,7 @@ def plan_update(
 
     top = _check_project(project)
     answers = _read_answers(project)
-    _check_answers(project, answers, overrides)
+    renamed = _check_answers(project, answers, overrides)
     # Copier always updates from the source the answers file records; for a project made by this
     # generator that is ours, and syncing it first recreates the per-user store if it is gone.
     ours = default_source()
@@ -149,6 +151,10 @@ def plan_update(
     clone_top = scratch / "clone"
     git.run("clone", "--quiet", "--no-hardlinks", str(top), str(clone_top), what="git clone")
     clone = clone_top / project.relative_to(top)
+    base = git.run("rev-parse", "HEAD", cwd=clone_top).stdout.strip()
+    if renamed is not None:
+        answers = {**answers, "package_name": renamed}
+        _record_package_name(clone, renamed)
     worker = _run_copier_update(
         clone, source, ref, str(answers["_commit"]), overrides, use_defaults
     )
@@ -156,7 +162,8 @@ def plan_update(
 
     plan = Plan(top=top, clone=clone_top, before=str(answers["_commit"]), after="")
     plan.after = str(_read_answers(clone).get("_commit"))
-    plan.written, plan.deleted = _changes(top, clone_top)
+    plan.renamed_package = renamed
+    plan.written, plan.deleted = _changes(top, clone_top, base)
     _refuse_markers_in_touched_files(top, plan.written + plan.deleted)
     if plan.deleted:
         _keep_edited_deletions(plan, project, answers, scratch / "last-version")
@@ -218,8 +225,12 @@ def _read_answers(project: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _check_answers(project: Path, answers: dict[str, Any], overrides: dict[str, str]) -> None:
-    """Refuse an answers file without a version, and a package directory Copier cannot follow."""
+def _check_answers(project: Path, answers: dict[str, Any], overrides: dict[str, str]) -> str | None:
+    """Refuse an answers file without a version, and a package rename Copier cannot follow.
+
+    Return the package's new name when the owner renamed its one directory under src/: the
+    update then follows it.
+    """
     if not answers.get("_src_path") or not answers.get("_commit"):
         raise UserError(
             f"{ANSWERS_FILE} records no template source and version (_src_path, _commit), so "
@@ -227,21 +238,55 @@ def _check_answers(project: Path, answers: dict[str, Any], overrides: dict[str, 
         )
     package = answers.get("package_name")
     if not isinstance(package, str) or not (project / "src").is_dir():
-        return
+        return None
     wanted = overrides.get("package_name", package)
     if wanted != package:
         raise UsageError(
             f"--data package_name={wanted} would leave your code behind in src/{package}: to "
-            f"rename the package, rename src/{package} to src/{wanted} and its imports yourself, "
-            f"set package_name: {wanted} in {ANSWERS_FILE}, commit, then run plugin update "
-            "again."
+            f"rename the package, rename src/{package} to src/{wanted} and its imports yourself "
+            "and commit; plugin update then follows the new name."
         )
-    if not (project / "src" / package).is_dir():
+    if (project / "src" / package).is_dir():
+        return None
+    packages = sorted(
+        path.name
+        for path in (project / "src").iterdir()
+        if path.is_dir() and (path / "__init__.py").is_file()
+    )
+    if len(packages) != 1:
+        found = f"src/ holds {', '.join(packages)}" if packages else "src/ holds no package"
         raise UserError(
-            f"src/{package}, the package that package_name in {ANSWERS_FILE} names, is missing: "
-            f"if you renamed it, set package_name to its new name in {ANSWERS_FILE} and commit "
-            "(the update then follows the new name), then run plugin update again."
+            f"src/{package}, the package that package_name in {ANSWERS_FILE} names, is missing "
+            f"and {found}: set package_name in {ANSWERS_FILE} to the package's new name and "
+            "commit, then run plugin update again."
         )
+    return packages[0]
+
+
+def _record_package_name(clone: Path, name: str) -> None:
+    """Commit, in the scratch clone only, the package's new name in the answers file.
+
+    Copier then renders the last version with that name, so the owner's renamed files line up
+    with the template's.
+    """
+    import re
+
+    answers_file = clone / ANSWERS_FILE
+    text = answers_file.read_text(encoding="utf-8")
+    text, count = re.subn(r"(?m)^package_name: .*$", f"package_name: {name}", text)
+    if count != 1:
+        raise UserError(
+            f"The package directory was renamed to src/{name}, and {ANSWERS_FILE} has no "
+            f"package_name line to follow it: add package_name: {name}, commit, then run "
+            "plugin update again."
+        )
+    answers_file.write_text(text, encoding="utf-8")
+    identity = ["-c", "user.name=plugin update", "-c", "user.email=plugin@localhost"]
+    git.run("add", ANSWERS_FILE, cwd=clone)
+    git.run(
+        *identity, "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify",
+        "-m", "Follow the renamed package", cwd=clone,
+    )  # fmt: skip
 
 
 def _same_source(recorded: str, ours: str) -> bool:
@@ -414,15 +459,15 @@ def _explain(message: str, source: TemplateSource, ref: str | None, commit: str)
     return f"Copier could not update the project: {first_line}"
 
 
-def _changes(top: Path, clone: Path) -> tuple[list[str], list[str]]:
-    """Paths the update in `clone` writes and deletes, compared with the project at `top`.
+def _changes(top: Path, clone: Path, base: str) -> tuple[list[str], list[str]]:
+    """Paths the update in `clone` writes and deletes, compared with the project's HEAD `base`.
 
     Ignored files are left alone, except those the template renders anew: they are written
     only where the project has no such file (an owner's `.env` is never overwritten).
     """
     git.run("add", "--all", cwd=clone)
     listing = git.run(
-        "diff", "--cached", "--name-status", "--no-renames", "-z", "HEAD", cwd=clone
+        "diff", "--cached", "--name-status", "--no-renames", "-z", base, cwd=clone
     ).stdout.split("\0")
     written: list[str] = []
     deleted: list[str] = []
@@ -583,6 +628,11 @@ def report(plan: Plan, *, pretend: bool) -> None:
             typer.echo(status.rstrip())
         else:
             typer.echo("Nothing changed.")
+    if plan.renamed_package:
+        typer.echo(
+            f"Followed the package's new name, src/{plan.renamed_package}: package_name in "
+            f"{ANSWERS_FILE} now records it."
+        )
     if plan.kept:
         typer.echo(
             "Kept, though the template no longer has them (they hold your edits; delete them "

@@ -187,8 +187,29 @@ def rename_package(project: Path, new: str) -> None:
     commit_all(project, f"Rename the package to {new}")
 
 
-def test_a_renamed_package_directory_is_refused_with_what_to_do(edited_project: Path) -> None:
+def test_the_update_follows_a_renamed_package_directory(edited_project: Path) -> None:
     rename_package(edited_project, "todo_app")
+
+    result = CliRunner().invoke(app, ["update", str(edited_project), "--defaults"])
+
+    assert result.exit_code == 1, result.output  # the README title conflicts, as in the story
+    assert (edited_project / "src/todo_app/db.py").read_text().endswith(DB_ADDITION)
+    assert not (edited_project / f"src/{PACKAGE}").exists(), "files stranded in the old package"
+    assert "Followed the package's new name, src/todo_app" in result.output
+    assert OWNER_ROUTE.strip() in (edited_project / "src/todo_app/todos.py").read_text()
+    assert "package_name: todo_app" in (edited_project / ".copier-answers.yml").read_text()
+    stale = [
+        str(path.relative_to(edited_project))
+        for path in (edited_project / "tests").rglob("*.py")
+        if PACKAGE in path.read_text()
+    ]
+    assert stale == [], "tests import the old package name"
+
+
+def test_a_package_directory_that_cannot_be_followed_is_refused(edited_project: Path) -> None:
+    rename_package(edited_project, "todo_app")
+    write_tree(edited_project, {"src/helpers/__init__.py": ""})
+    commit_all(edited_project, "A second package")
     head = git(edited_project, "rev-parse", "HEAD")
 
     result = CliRunner().invoke(app, ["update", str(edited_project), "--defaults"])
@@ -196,12 +217,11 @@ def test_a_renamed_package_directory_is_refused_with_what_to_do(edited_project: 
     assert result.exit_code == 1, result.output
     assert result.output.splitlines() == [
         "Error: src/todo_plus, the package that package_name in .copier-answers.yml names, is "
-        "missing: if you renamed it, set package_name to its new name in .copier-answers.yml "
-        "and commit (the update then follows the new name), then run plugin update again."
+        "missing and src/ holds helpers, todo_app: set package_name in .copier-answers.yml to "
+        "the package's new name and commit, then run plugin update again."
     ]
     assert git(edited_project, "rev-parse", "HEAD") == head
     assert git(edited_project, "status", "--porcelain") == ""
-    assert not (edited_project / "tests/test_todos.py").read_text().count(PACKAGE)
 
 
 def test_data_package_name_is_refused_with_what_to_do(edited_project: Path) -> None:
@@ -214,7 +234,7 @@ def test_data_package_name_is_refused_with_what_to_do(edited_project: Path) -> N
     assert result.exit_code == 2, result.output
     (line,) = result.output.splitlines()
     assert line.startswith("Error: --data package_name=todo_app would leave your code behind")
-    assert "set package_name: todo_app in .copier-answers.yml" in line
+    assert "rename src/todo_plus to src/todo_app and its imports yourself" in line
     assert tree_snapshot(edited_project, skip_lines=()) == before
     assert not (edited_project / "src/todo_app").exists()
 
@@ -235,9 +255,9 @@ def test_the_update_follows_a_renamed_package_once_the_answers_name_it(
     assert not (edited_project / f"src/{PACKAGE}").exists(), "files stranded in the old package"
     assert (edited_project / "src/todo_app/db.py").read_text().endswith(DB_ADDITION)
     assert OWNER_ROUTE.strip() in (edited_project / "src/todo_app/todos.py").read_text()
-    leftovers = [
+    stale = [
         str(path.relative_to(edited_project))
         for path in (edited_project / "tests").rglob("*.py")
         if PACKAGE in path.read_text()
     ]
-    assert leftovers == [], "tests import the old package name"
+    assert stale == [], "tests import the old package name"
