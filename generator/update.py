@@ -555,14 +555,59 @@ def _same_file(one: Path, other: Path) -> bool:
 
 
 def apply_plan(plan: Plan) -> None:
-    """Write the plan into the project: deletions first, then each file in a single rename.
+    """Write the plan into the project, all or nothing.
 
-    The caller holds Ctrl-C back meanwhile (see `update`), so the plan is applied whole.
+    Every new file is first copied beside its target under a temporary name; only when all
+    copies succeeded are the deleted files removed and the copies renamed into place. A failing copy
+    (a full disk) removes the copies made so far, so the project is left as it was. The caller
+    holds Ctrl-C back meanwhile (see `update`).
     """
+    staged: list[tuple[Path, Path]] = []
+    created: list[Path] = []
+    try:
+        for path in plan.written:
+            target = plan.top / path
+            created += _make_parents(target.parent, plan.top)
+            staged.append((_stage(plan.clone / path, target), target))
+    except OSError as error:
+        for partial, _ in staged:
+            partial.unlink(missing_ok=True)
+        for directory in reversed(created):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        where = f" ({error.filename})" if error.filename else ""
+        raise UserError(
+            f"The update could not be written: {error.strerror or error}{where}; nothing was "
+            "written."
+        ) from None
+    # Deletions first: a directory the template turns into a file must be gone before it.
     for path in plan.deleted:
         _delete_one(plan.top, path)
-    for path in plan.written:
-        _write_one(plan.clone / path, plan.top / path)
+    for partial, target in staged:
+        os.replace(partial, target)
+
+
+def _make_parents(directory: Path, top: Path) -> list[Path]:
+    """Create `directory` and missing parents below `top`; return those created, outermost first."""
+    missing = []
+    while not directory.is_dir() and directory != top:
+        missing.append(directory)
+        directory = directory.parent
+    for created in reversed(missing):
+        created.mkdir()
+    return list(reversed(missing))
+
+
+def _stage(source: Path, target: Path) -> Path:
+    """A copy of `source` beside `target` under a temporary name, ready to be renamed over it."""
+    partial = target.with_name(f".{target.name}.plugin-update")
+    if os.path.lexists(partial):
+        partial.unlink()
+    if source.is_symlink():
+        os.symlink(os.readlink(source), partial)
+    else:
+        shutil.copy2(source, partial)
+    return partial
 
 
 def _delete_one(top: Path, path: str) -> None:
@@ -573,19 +618,6 @@ def _delete_one(top: Path, path: str) -> None:
     while parent != top and parent.is_dir() and not any(parent.iterdir()):
         parent.rmdir()
         parent = parent.parent
-
-
-def _write_one(source: Path, target: Path) -> None:
-    """Replace `target` by `source` in one rename, so no file is ever half-written."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.plugin-update")
-    if os.path.lexists(partial):
-        partial.unlink()
-    if source.is_symlink():
-        os.symlink(os.readlink(source), partial)
-    else:
-        shutil.copy2(source, partial)
-    os.replace(partial, target)
 
 
 @contextlib.contextmanager

@@ -41,6 +41,16 @@ def v1_project(tmp_path: Path, isolated_git: Path) -> tuple[Path, Path]:
     return origin, generate(origin, tmp_path / "project")
 
 
+@pytest.fixture
+def edited_project_v2(tmp_path: Path, isolated_git: Path) -> tuple[Path, Path]:
+    """A v1 project with the owner's edits committed, and its origin already at v2."""
+    origin = make_v1(tmp_path / "origin")
+    project = generate(origin, tmp_path / "project")
+    owner_edits(project)
+    make_v2(origin)
+    return origin, project
+
+
 def unchanged(project: Path, before: dict[str, str], head: str) -> bool:
     return (
         tree_snapshot(project, skip_lines=()) == before
@@ -357,19 +367,50 @@ def test_ctrl_c_while_the_update_is_applied_finishes_it(
     project = generate(origin, tmp_path / "project")
     make_v2(origin)
     assert plugin("update", str(reference), "--defaults")[0] == 0
-    write_one = generator.update._write_one
+    stage = generator.update._stage
     written: list[Path] = []
 
-    def write_then_interrupt(source: Path, target: Path) -> None:
-        write_one(source, target)
+    def write_then_interrupt(source: Path, target: Path) -> Path:
+        staged = stage(source, target)
         written.append(target)
         if len(written) == 1:
             os.kill(os.getpid(), signal.SIGINT)
+        return staged
 
-    monkeypatch.setattr(generator.update, "_write_one", write_then_interrupt)
+    monkeypatch.setattr(generator.update, "_stage", write_then_interrupt)
     code, output = plugin("update", str(project), "--defaults")
 
     assert len(written) > 1, "the interrupt stopped the writing"
     assert code == 130, output
     assert output.splitlines() == [f"Error: {generator.update.APPLIED}"]
     assert tree_snapshot(project) == tree_snapshot(reference)
+
+
+def test_a_full_disk_while_applying_leaves_the_project_as_it_was(
+    edited_project_v2: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import generator.update
+
+    _, project = edited_project_v2
+    before = tree_snapshot(project, skip_lines=())
+    head = git(project, "rev-parse", "HEAD")
+    stage = generator.update._stage
+    staged: list[Path] = []
+
+    def stage_until_full(source: Path, target: Path) -> Path:
+        if len(staged) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        staged.append(stage(source, target))
+        return staged[-1]
+
+    monkeypatch.setattr(generator.update, "_stage", stage_until_full)
+    code, output = plugin("update", str(project), "--defaults")
+
+    assert len(staged) == 2, "the disk filled up before two files were copied"
+    assert code == 1
+    (line,) = output.splitlines()
+    assert line.startswith("Error: The update could not be written: No space left on device")
+    assert line.endswith("; nothing was written.")
+    assert unchanged(project, before, head)
