@@ -187,9 +187,16 @@ def _check_project(project: Path) -> Path:
             "plugin update again."
         )
     status = git.run("status", "--porcelain", "-z", "--untracked-files=all", cwd=project).stdout
-    entries = [entry for entry in status.split("\0") if entry]
-    untracked = sorted(entry[3:] for entry in entries if entry.startswith("?? "))
-    changed = sorted(entry[3:] for entry in entries if not entry.startswith("?? "))
+    untracked: list[str] = []
+    changed: list[str] = []
+    fields = iter(status.split("\0"))
+    for entry in fields:
+        if entry:
+            (untracked if entry.startswith("?? ") else changed).append(entry[3:])
+        if entry[:1] in ("R", "C"):
+            next(fields, None)  # a rename's or copy's original path follows
+    untracked.sort()
+    changed.sort()
     if changed:
         raise UserError(
             f"{project} has uncommitted changes in {_names(changed)}: commit them, or put them "
