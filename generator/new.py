@@ -225,16 +225,14 @@ def collect_given(
 ) -> dict[str, Given]:
     """Answers from --data-file, then --data, then the flags (later ones win)."""
     from generator.answers import FLAGS, Given
+    from generator.data_option import parse_data
 
     given: dict[str, Given] = {}
     if data_file is not None:
         for key, value in _read_data_file(data_file).items():
             given[key] = Given(value, f"--data-file {data_file} ({key})")
-    for item in data:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--data {item!r}: write it as KEY=VALUE, e.g. --data name=Todo.")
-        given[key.strip()] = Given(value, f"--data {key.strip()}")
+    for key, value in parse_data(data).items():
+        given[key] = Given(value, f"--data {key}")
     for key, value in flags.items():
         if value is not None:
             given[key] = Given(value, FLAGS[key])

@@ -110,7 +110,9 @@ def render_project(
 
     Rendering (and the first commit) happens in a temporary directory beside `dest`, which is
     renamed into place only when it succeeded. With `force`, a non-empty `dest` receives the
-    rendered files over its own, and files the template does not produce stay.
+    rendered files over its own, and files the template does not produce stay, except those
+    it rendered for the answers `dest` already records and no longer renders (see
+    `_no_longer_rendered`). Nothing is ever written outside `dest`.
     """
     dest = dest.absolute()
     check_destination(dest, force=force)
@@ -123,11 +125,12 @@ def render_project(
         # Render into staging/<name>, so `_folder_name` is DEST's name, as with copier copy.
         rendered = staging / dest.name
         _copy_with_copier(opened, answers, rendered)
+        stale = _no_longer_rendered(opened, dest, rendered, staging / "previous") if force else []
         committed = git and not (dest / ".git").exists()
         if committed:
             commit_project(rendered, commit_message)
         with _interrupts_deferred():
-            _move_into_place(rendered, dest)
+            _move_into_place(rendered, dest, stale)
         return committed
     except OSError as error:
         # A full disk or a permission problem while writing: nothing was moved into place.
@@ -294,7 +297,59 @@ def _nearest_existing(path: Path) -> Path:
     return path
 
 
-def _move_into_place(rendered: Path, dest: Path) -> None:
+def _no_longer_rendered(
+    opened: OpenedTemplate, dest: Path, rendered: Path, previous: Path
+) -> list[Path]:
+    """Files of the project already in `dest` that the new answers no longer produce.
+
+    `dest`'s answers file tells what was rendered there: those answers are rendered again into
+    `previous`, and each file they produce that the new render lacks is stale (another auth
+    mode's tests, say). A stale file identical to its render is returned, to be removed; one
+    that differs holds the owner's changes, and the render is refused rather than leave it.
+    """
+    import yaml
+
+    answers_file = dest / opened.template.answers_relpath
+    if not dest.is_dir() or not answers_file.is_file() or answers_file.is_symlink():
+        return []
+    try:
+        recorded = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        recorded = None
+    if not isinstance(recorded, dict):
+        raise UserError(
+            f"{answers_file} cannot be read, so --force cannot tell which files the project "
+            "already in DEST owns: fix or remove that file, or choose another destination."
+        )
+    previous_answers = {key: value for key, value in recorded.items() if not key.startswith("_")}
+    try:
+        _copy_with_copier(opened, previous_answers, previous)
+    except UserError:
+        raise UserError(
+            f"The answers in {answers_file} no longer render with this template, so --force "
+            "cannot tell which files the project already in DEST owns: choose another "
+            "destination."
+        ) from None
+    stale = []
+    for old in sorted(previous.rglob("*")):
+        relative = old.relative_to(previous)
+        target = dest / relative
+        if old.is_dir() or os.path.lexists(rendered / relative) or not os.path.lexists(target):
+            continue
+        linked = [parent for parent in target.parents if parent.is_relative_to(dest)]
+        if any(parent.is_symlink() for parent in linked[:-1]):
+            continue  # removing it would reach outside `dest`
+        if target.is_symlink() or not target.is_file() or target.read_bytes() != old.read_bytes():
+            raise UserError(
+                f"{target} belongs to the project already in {dest} (as its "
+                f"{opened.template.answers_relpath} describes it), holds changes, and the new "
+                "answers no longer produce it: move it away, or choose another destination."
+            )
+        stale.append(target)
+    return stale
+
+
+def _move_into_place(rendered: Path, dest: Path, stale: list[Path]) -> None:
     if not dest.exists() or not any(dest.iterdir()):
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -302,20 +357,35 @@ def _move_into_place(rendered: Path, dest: Path) -> None:
         except OSError as error:
             raise UserError(f"Could not move the project into {dest}: {error.strerror}.") from None
         return
-    _copy_over(rendered, dest)
+    _copy_over(rendered, dest, stale)
 
 
-def _copy_over(rendered: Path, dest: Path) -> None:
-    """Copy every rendered file into `dest`, replacing same-named files, deleting nothing."""
+def _copy_over(rendered: Path, dest: Path, stale: list[Path]) -> None:
+    """Copy every rendered file into `dest`, replacing same-named files; remove `stale` ones.
+
+    Everything is checked before the first write: a symbolic link where the project has a
+    directory is refused, so no file is ever written outside `dest` through it.
+    """
     pairs = [
         (source, dest / source.relative_to(rendered)) for source in sorted(rendered.rglob("*"))
     ]
     for source, target in pairs:
         if source.is_dir() and not source.is_symlink():
+            if target.is_symlink():
+                raise UsageError(
+                    f"{target} is a symbolic link, and --force writes only inside {dest}: "
+                    "replace the link by a directory, or choose another destination."
+                )
             if target.exists() and not target.is_dir():
                 raise UserError(f"{target} is a file where the project has a directory.")
         elif target.is_dir() and not target.is_symlink():
             raise UserError(f"{target} is a directory where the project has a file.")
+    for path in stale:
+        path.unlink()
+        parent = path.parent
+        while parent != dest and not any(parent.iterdir()):  # directories left empty go too
+            parent.rmdir()
+            parent = parent.parent
     for source, target in pairs:
         if source.is_dir() and not source.is_symlink():
             target.mkdir(exist_ok=True)

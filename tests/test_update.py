@@ -12,103 +12,21 @@ import pytest
 from test_update_support import (
     commit_all,
     copier_cli,
+    generate,
     git,
     init_repo,
     isolated_git,
+    make_v1,
+    make_v2,
+    owner_edits,
+    plugin,
     tree_snapshot,
     write_tree,
 )
-from typer.testing import CliRunner
 
-from generator.cli import app
 from generator.update import CONFLICT_END, CONFLICT_START
 
 __all__ = ["isolated_git"]  # the fixture, imported so pytest finds it here
-
-ANSWERS_TEMPLATE = "{{ _copier_answers | to_nice_yaml -}}\n"
-
-V1_FILES = {
-    "copier.yml": (
-        "_subdirectory: template\n"
-        "_answers_file: .copier-answers.yml\n"
-        "_templates_suffix: .jinja\n"
-        "name:\n  type: str\n  default: Demo\n"
-        "port:\n  type: int\n  default: 5003\n"
-    ),
-    "template/{{ _copier_conf.answers_file }}.jinja": ANSWERS_TEMPLATE,
-    "template/README.md.jinja": (
-        "# {{ name }}\n\nRun it with `make run`.\n\n"
-        "## Configuration\n\nSet PORT (default {{ port }}).\n"
-    ),
-    "template/app.py.jinja": (
-        '"""{{ name }} service."""\n\nROUTES = ["/todos"]\n\n\ndef todos():\n    return []\n'
-    ),
-    "template/settings.py.jinja": (
-        '"""Settings."""\n\nPORT = {{ port }}\n\n# Logging\nDEBUG = False\n'
-    ),
-    "template/requirements.txt": "fastapi\nuvicorn\n",
-    "template/obsolete.txt": "This file leaves the template in v2.\n",
-}
-
-OWNER_ROUTE = '\n\ndef stats():\n    """Owner\'s own route."""\n    return {"count": 0}\n'
-
-
-def make_v1(origin: Path) -> Path:
-    """The template repository at v1.0.0."""
-    init_repo(origin)
-    write_tree(origin, V1_FILES)
-    commit_all(origin, "Template v1", tag="v1.0.0")
-    return origin
-
-
-def make_v2(origin: Path) -> None:
-    """v2.0.0: a new file, changed files, a removed file and a new question with a default."""
-    copier_yml = origin / "copier.yml"
-    copier_yml.write_text(
-        copier_yml.read_text() + "license:\n  type: str\n  default: MIT\n", encoding="utf-8"
-    )
-    readme = origin / "template/README.md.jinja"
-    readme.write_text(
-        readme.read_text().replace("make run", "make serve") + "\n## License\n\n{{ license }}\n",
-        encoding="utf-8",
-    )
-    app_py = origin / "template/app.py.jinja"
-    app_py.write_text(
-        app_py.read_text().replace("service.", "service: a todo API."), encoding="utf-8"
-    )
-    write_tree(origin, {"template/CONTRIBUTING.md.jinja": "How to contribute to {{ name }}.\n"})
-    (origin / "template/obsolete.txt").unlink()
-    commit_all(origin, "Template v2", tag="v2.0.0")
-
-
-def generate(origin: Path, dest: Path, *extra: str) -> Path:
-    """Render with the real copier CLI, then commit the result as its owner would."""
-    result = copier_cli(dest.parent, "copy", "--defaults", *extra, str(origin), str(dest))
-    assert result.returncode == 0, result.stderr
-    init_repo(dest)
-    commit_all(dest, "Generate the project")
-    return dest
-
-
-def owner_edits(project: Path) -> None:
-    """What an owner does after generating: a route, README, a setting, a dependency."""
-    app_py = project / "app.py"
-    app_py.write_text(app_py.read_text() + OWNER_ROUTE, encoding="utf-8")
-    readme = project / "README.md"
-    readme.write_text(readme.read_text().replace("make run", "make dev"), encoding="utf-8")
-    settings = project / "settings.py"
-    settings.write_text(
-        settings.read_text().replace("PORT = 5003", "PORT = 8080"), encoding="utf-8"
-    )
-    requirements = project / "requirements.txt"
-    requirements.write_text(requirements.read_text() + "httpx\n", encoding="utf-8")
-    commit_all(project, "Owner edits")
-
-
-def plugin(*args: str) -> tuple[int, str]:
-    """Run `plugin` in-process; return the exit code and everything it printed."""
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 @pytest.fixture
@@ -163,15 +81,22 @@ def test_plain_copier_update_cli_gives_the_same_result(edited_project) -> None:
     assert_scenario_outcome(project)
 
 
-def test_update_refuses_while_conflict_markers_remain_committed(edited_project) -> None:
+def test_update_refuses_while_conflict_markers_remain_in_a_file_it_changes(
+    edited_project,
+) -> None:
     origin, project = edited_project
     plugin("update", str(project), "--defaults")
     commit_all(project, "Commit without resolving")
+    readme = origin / "template/README.md.jinja"
+    readme.write_text(readme.read_text() + "\n## Support\n\nAsk us.\n", encoding="utf-8")
+    commit_all(origin, "Template v3", tag="v3.0.0")
 
     code, output = plugin("update", str(project), "--defaults")
 
     assert code == 1
     assert "Conflict markers from an earlier update remain in README.md" in output
+    assert git(project, "status", "--porcelain") == ""
+    assert "_commit: v2.0.0" in (project / ".copier-answers.yml").read_text()
 
 
 def test_untouched_v1_updated_to_v2_equals_fresh_v2(tmp_path: Path, isolated_git: Path) -> None:
@@ -236,7 +161,8 @@ def test_refuses_a_dirty_tree(edited_project) -> None:
     code, output = plugin("update", str(project), "--defaults")
 
     assert code == 1
-    assert "has uncommitted changes: commit or stash them" in output
+    assert "has uncommitted changes in settings.py: commit them, or put them aside with " in output
+    assert "git stash -u" in output
     assert (project / "settings.py").read_text() == "PORT = 1\n"
     assert not (project / "CONTRIBUTING.md").exists()
 
@@ -248,7 +174,9 @@ def test_refuses_an_untracked_file(edited_project) -> None:
     code, output = plugin("update", str(project), "--defaults")
 
     assert code == 1
-    assert "commit or stash" in output
+    assert (
+        "has untracked files notes.txt: commit them, or put them aside with git stash -u" in output
+    )
 
 
 def test_refuses_a_project_without_answers_file(tmp_path: Path, isolated_git: Path) -> None:
@@ -311,7 +239,7 @@ def test_rejects_malformed_data(edited_project) -> None:
     code, output = plugin("update", str(project), "--data", "license")
 
     assert code == 2
-    assert "--data takes KEY=VALUE" in output
+    assert "--data 'license': write it as KEY=VALUE" in output
 
 
 def test_update_at_the_same_version_changes_nothing(tmp_path: Path, isolated_git: Path) -> None:

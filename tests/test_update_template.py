@@ -14,6 +14,7 @@ from test_update_support import (
     commit_all,
     copier_cli,
     copy_real_template,
+    git,
     init_repo,
     isolated_git,
     tree_snapshot,
@@ -167,3 +168,96 @@ def test_untouched_v1_updated_equals_fresh_v2(
 
     assert result.exit_code == 0, result.output
     assert tree_snapshot(updated) == tree_snapshot(fresh)
+
+
+def rename_package(project: Path, new: str) -> None:
+    """What an owner does to rename the package: move the directory, rewrite every mention."""
+    git(project, "mv", f"src/{PACKAGE}", f"src/{new}")
+    for path in project.rglob("*"):
+        if ".git" in path.relative_to(project).parts or not path.is_file():
+            continue
+        if path.name == ".copier-answers.yml":
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:  # the logo
+            continue
+        if PACKAGE in text:
+            path.write_text(text.replace(PACKAGE, new), encoding="utf-8")
+    commit_all(project, f"Rename the package to {new}")
+
+
+def test_the_update_follows_a_renamed_package_directory(edited_project: Path) -> None:
+    rename_package(edited_project, "todo_app")
+
+    result = CliRunner().invoke(app, ["update", str(edited_project), "--defaults"])
+
+    assert result.exit_code == 1, result.output  # the README title conflicts, as in the story
+    assert (edited_project / "src/todo_app/db.py").read_text().endswith(DB_ADDITION)
+    assert not (edited_project / f"src/{PACKAGE}").exists(), "files stranded in the old package"
+    assert "Followed the package's new name, src/todo_app" in result.output
+    assert OWNER_ROUTE.strip() in (edited_project / "src/todo_app/todos.py").read_text()
+    assert "package_name: todo_app" in (edited_project / ".copier-answers.yml").read_text()
+    stale = [
+        str(path.relative_to(edited_project))
+        for path in (edited_project / "tests").rglob("*.py")
+        if PACKAGE in path.read_text()
+    ]
+    assert stale == [], "tests import the old package name"
+
+
+def test_a_package_directory_that_cannot_be_followed_is_refused(edited_project: Path) -> None:
+    rename_package(edited_project, "todo_app")
+    write_tree(edited_project, {"src/helpers/__init__.py": ""})
+    commit_all(edited_project, "A second package")
+    head = git(edited_project, "rev-parse", "HEAD")
+
+    result = CliRunner().invoke(app, ["update", str(edited_project), "--defaults"])
+
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        "Error: src/todo_plus, the package that package_name in .copier-answers.yml names, is "
+        "missing and src/ holds helpers, todo_app: set package_name in .copier-answers.yml to "
+        "the package's new name and commit, then run plugin update again."
+    ]
+    assert git(edited_project, "rev-parse", "HEAD") == head
+    assert git(edited_project, "status", "--porcelain") == ""
+
+
+def test_data_package_name_is_refused_with_what_to_do(edited_project: Path) -> None:
+    before = tree_snapshot(edited_project, skip_lines=())
+
+    result = CliRunner().invoke(
+        app, ["update", str(edited_project), "--defaults", "--data", "package_name=todo_app"]
+    )
+
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.splitlines()
+    assert line.startswith("Error: --data package_name=todo_app would leave your code behind")
+    assert "rename src/todo_plus to src/todo_app and its imports yourself" in line
+    assert tree_snapshot(edited_project, skip_lines=()) == before
+    assert not (edited_project / "src/todo_app").exists()
+
+
+def test_the_update_follows_a_renamed_package_once_the_answers_name_it(
+    edited_project: Path,
+) -> None:
+    rename_package(edited_project, "todo_app")
+    answers = edited_project / ".copier-answers.yml"
+    answers.write_text(
+        answers.read_text().replace(f"package_name: {PACKAGE}", "package_name: todo_app")
+    )
+    commit_all(edited_project, "Record the package's new name")
+
+    result = CliRunner().invoke(app, ["update", str(edited_project), "--defaults"])
+
+    assert result.exit_code == 1, result.output  # the README title conflicts, as in the story
+    assert not (edited_project / f"src/{PACKAGE}").exists(), "files stranded in the old package"
+    assert (edited_project / "src/todo_app/db.py").read_text().endswith(DB_ADDITION)
+    assert OWNER_ROUTE.strip() in (edited_project / "src/todo_app/todos.py").read_text()
+    stale = [
+        str(path.relative_to(edited_project))
+        for path in (edited_project / "tests").rglob("*.py")
+        if PACKAGE in path.read_text()
+    ]
+    assert stale == [], "tests import the old package name"
