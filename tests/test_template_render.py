@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MODES, render_template
+from helpers.rendering import MODES, render_template
 
 TRICKY_NAME = 'Tom\'s "T" {{x}} ünï😀'
 TRICKY_DESCRIPTION = "Quotes ' \" and braces {{ }} {% %} and <b>html</b> & ünïcödé 😀"

@@ -9,100 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_update_support import (
-    commit_all,
-    copier_cli,
-    git,
-    init_repo,
-    isolated_git,
-    tree_snapshot,
-    write_tree,
-)
+from helpers.commands import copier_cli
+from helpers.repos import commit_all, git, init_repo, write_tree
+from helpers.small_template import generate, make_v1, make_v2, owner_edits
+from helpers.trees import tree_snapshot
 from typer.testing import CliRunner
 
 from generator.cli import app
 from generator.update import CONFLICT_END, CONFLICT_START
-
-__all__ = ["isolated_git"]  # the fixture, imported so pytest finds it here
-
-ANSWERS_TEMPLATE = "{{ _copier_answers | to_nice_yaml -}}\n"
-
-V1_FILES = {
-    "copier.yml": (
-        "_subdirectory: template\n"
-        "_answers_file: .copier-answers.yml\n"
-        "_templates_suffix: .jinja\n"
-        "name:\n  type: str\n  default: Demo\n"
-        "port:\n  type: int\n  default: 5003\n"
-    ),
-    "template/{{ _copier_conf.answers_file }}.jinja": ANSWERS_TEMPLATE,
-    "template/README.md.jinja": (
-        "# {{ name }}\n\nRun it with `make run`.\n\n"
-        "## Configuration\n\nSet PORT (default {{ port }}).\n"
-    ),
-    "template/app.py.jinja": (
-        '"""{{ name }} service."""\n\nROUTES = ["/todos"]\n\n\ndef todos():\n    return []\n'
-    ),
-    "template/settings.py.jinja": (
-        '"""Settings."""\n\nPORT = {{ port }}\n\n# Logging\nDEBUG = False\n'
-    ),
-    "template/requirements.txt": "fastapi\nuvicorn\n",
-    "template/obsolete.txt": "This file leaves the template in v2.\n",
-}
-
-OWNER_ROUTE = '\n\ndef stats():\n    """Owner\'s own route."""\n    return {"count": 0}\n'
-
-
-def make_v1(origin: Path) -> Path:
-    """The template repository at v1.0.0."""
-    init_repo(origin)
-    write_tree(origin, V1_FILES)
-    commit_all(origin, "Template v1", tag="v1.0.0")
-    return origin
-
-
-def make_v2(origin: Path) -> None:
-    """v2.0.0: a new file, changed files, a removed file and a new question with a default."""
-    copier_yml = origin / "copier.yml"
-    copier_yml.write_text(
-        copier_yml.read_text() + "license:\n  type: str\n  default: MIT\n", encoding="utf-8"
-    )
-    readme = origin / "template/README.md.jinja"
-    readme.write_text(
-        readme.read_text().replace("make run", "make serve") + "\n## License\n\n{{ license }}\n",
-        encoding="utf-8",
-    )
-    app_py = origin / "template/app.py.jinja"
-    app_py.write_text(
-        app_py.read_text().replace("service.", "service: a todo API."), encoding="utf-8"
-    )
-    write_tree(origin, {"template/CONTRIBUTING.md.jinja": "How to contribute to {{ name }}.\n"})
-    (origin / "template/obsolete.txt").unlink()
-    commit_all(origin, "Template v2", tag="v2.0.0")
-
-
-def generate(origin: Path, dest: Path, *extra: str) -> Path:
-    """Render with the real copier CLI, then commit the result as its owner would."""
-    result = copier_cli(dest.parent, "copy", "--defaults", *extra, str(origin), str(dest))
-    assert result.returncode == 0, result.stderr
-    init_repo(dest)
-    commit_all(dest, "Generate the project")
-    return dest
-
-
-def owner_edits(project: Path) -> None:
-    """What an owner does after generating: a route, README, a setting, a dependency."""
-    app_py = project / "app.py"
-    app_py.write_text(app_py.read_text() + OWNER_ROUTE, encoding="utf-8")
-    readme = project / "README.md"
-    readme.write_text(readme.read_text().replace("make run", "make dev"), encoding="utf-8")
-    settings = project / "settings.py"
-    settings.write_text(
-        settings.read_text().replace("PORT = 5003", "PORT = 8080"), encoding="utf-8"
-    )
-    requirements = project / "requirements.txt"
-    requirements.write_text(requirements.read_text() + "httpx\n", encoding="utf-8")
-    commit_all(project, "Owner edits")
 
 
 def plugin(*args: str) -> tuple[int, str]:
@@ -112,7 +26,7 @@ def plugin(*args: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def edited_project(tmp_path: Path, isolated_git: Path) -> tuple[Path, Path]:
+def edited_project(tmp_path: Path, git_home: Path) -> tuple[Path, Path]:
     """A v1 project with the owner's edits committed, and its origin already at v2."""
     origin = make_v1(tmp_path / "origin")
     project = generate(origin, tmp_path / "project")
@@ -174,7 +88,7 @@ def test_update_refuses_while_conflict_markers_remain_committed(edited_project) 
     assert "Conflict markers from an earlier update remain in README.md" in output
 
 
-def test_untouched_v1_updated_to_v2_equals_fresh_v2(tmp_path: Path, isolated_git: Path) -> None:
+def test_untouched_v1_updated_to_v2_equals_fresh_v2(tmp_path: Path, git_home: Path) -> None:
     origin = make_v1(tmp_path / "origin")
     updated = generate(origin, tmp_path / "updated")
     make_v2(origin)
@@ -183,11 +97,11 @@ def test_untouched_v1_updated_to_v2_equals_fresh_v2(tmp_path: Path, isolated_git
     fresh = generate(origin, tmp_path / "fresh")
 
     assert code == 0, output
-    assert tree_snapshot(updated) == tree_snapshot(fresh)
+    assert tree_snapshot(updated, ("_commit:",)) == tree_snapshot(fresh, ("_commit:",))
     assert "_commit: v2.0.0" in (updated / ".copier-answers.yml").read_text()
 
 
-def test_data_answers_the_new_question(tmp_path: Path, isolated_git: Path) -> None:
+def test_data_answers_the_new_question(tmp_path: Path, git_home: Path) -> None:
     origin = make_v1(tmp_path / "origin")
     project = generate(origin, tmp_path / "project")
     make_v2(origin)
@@ -199,7 +113,7 @@ def test_data_answers_the_new_question(tmp_path: Path, isolated_git: Path) -> No
     assert (project / "README.md").read_text().rstrip().endswith("Apache-2.0")
 
 
-def test_vcs_ref_picks_the_version(tmp_path: Path, isolated_git: Path) -> None:
+def test_vcs_ref_picks_the_version(tmp_path: Path, git_home: Path) -> None:
     origin = make_v1(tmp_path / "origin")
     project = generate(origin, tmp_path / "project")
     make_v2(origin)
@@ -216,7 +130,7 @@ def test_vcs_ref_picks_the_version(tmp_path: Path, isolated_git: Path) -> None:
 def test_pretend_reports_and_writes_nothing(edited_project) -> None:
     origin, project = edited_project
     head_before = git(project, "rev-parse", "HEAD")
-    files_before = tree_snapshot(project, skip_lines=())
+    files_before = tree_snapshot(project)
 
     code, output = plugin("update", str(project), "--pretend")
 
@@ -224,7 +138,7 @@ def test_pretend_reports_and_writes_nothing(edited_project) -> None:
     assert "nothing was written" in output
     assert "CONTRIBUTING.md" in output and "obsolete.txt" in output
     assert "README.md" in output.split("Would conflict")[1]
-    assert tree_snapshot(project, skip_lines=()) == files_before
+    assert tree_snapshot(project) == files_before
     assert git(project, "rev-parse", "HEAD") == head_before
     assert git(project, "status", "--porcelain") == ""
 
@@ -251,7 +165,7 @@ def test_refuses_an_untracked_file(edited_project) -> None:
     assert "commit or stash" in output
 
 
-def test_refuses_a_project_without_answers_file(tmp_path: Path, isolated_git: Path) -> None:
+def test_refuses_a_project_without_answers_file(tmp_path: Path, git_home: Path) -> None:
     project = init_repo(tmp_path / "plain")
     write_tree(project, {"README.md": "not generated\n"})
     commit_all(project, "A project of its own")
@@ -263,9 +177,7 @@ def test_refuses_a_project_without_answers_file(tmp_path: Path, isolated_git: Pa
     assert output.count("\n") == 1, "the refusal must be one line"
 
 
-def test_refuses_a_directory_that_is_not_a_git_repository(
-    tmp_path: Path, isolated_git: Path
-) -> None:
+def test_refuses_a_directory_that_is_not_a_git_repository(tmp_path: Path, git_home: Path) -> None:
     origin = make_v1(tmp_path / "origin")
     result = copier_cli(tmp_path, "copy", "--defaults", str(origin), str(tmp_path / "loose"))
     assert result.returncode == 0, result.stderr
@@ -276,11 +188,11 @@ def test_refuses_a_directory_that_is_not_a_git_repository(
     assert "is not a git repository" in output
 
 
-def test_refuses_a_downgrade_in_one_sentence(tmp_path: Path, isolated_git: Path) -> None:
+def test_refuses_a_downgrade_in_one_sentence(tmp_path: Path, git_home: Path) -> None:
     origin = make_v1(tmp_path / "origin")
     make_v2(origin)
     project = generate(origin, tmp_path / "project")
-    before = tree_snapshot(project, skip_lines=())
+    before = tree_snapshot(project)
 
     code, output = plugin("update", str(project), "--vcs-ref", "v1.0.0", "--defaults")
 
@@ -291,7 +203,7 @@ def test_refuses_a_downgrade_in_one_sentence(tmp_path: Path, isolated_git: Path)
         "downgrades; install a newer chatgpt-plugin-generator or pass --vcs-ref with a newer "
         "version."
     ]
-    assert tree_snapshot(project, skip_lines=()) == before
+    assert tree_snapshot(project) == before
 
 
 def test_refuses_an_unknown_version(edited_project) -> None:
@@ -314,7 +226,7 @@ def test_rejects_malformed_data(edited_project) -> None:
     assert "--data takes KEY=VALUE" in output
 
 
-def test_update_at_the_same_version_changes_nothing(tmp_path: Path, isolated_git: Path) -> None:
+def test_update_at_the_same_version_changes_nothing(tmp_path: Path, git_home: Path) -> None:
     origin = make_v1(tmp_path / "origin")
     project = generate(origin, tmp_path / "project")
 
