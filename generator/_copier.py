@@ -92,6 +92,31 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def errors_as_sentences(what: str) -> Iterator[None]:
+    """Turn an error Copier (or its Jinja) raises in this block into one sentence after `what`.
+
+    Errors meant for the user (UserError) and Ctrl-C pass through unchanged.
+    """
+    from copier.errors import CopierError, InvalidConfigFileError
+    from jinja2 import TemplateError
+
+    try:
+        yield
+    except InvalidConfigFileError as error:
+        raise UserError(f"{what}: {error.args[0]} is not valid YAML.") from None
+    except (CopierError, TemplateError) as error:
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        raise UserError(f"{what}: {one_line(error)}") from None
+
+
+def one_line(error: BaseException) -> str:
+    """An error's message on one line (its type's name when it has none)."""
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
 # -- answers ------------------------------------------------------------------------------------
 
 
@@ -184,8 +209,10 @@ def cleanup(template: Template) -> None:
 
 
 def subdirectory(template: Template) -> str:
-    """copier.yml's `_subdirectory` of `template`."""
-    return template.subdirectory
+    """copier.yml's `_subdirectory` of `template` (reading copier.yml, if not read yet)."""
+    # Copier prints a banner for a copier.yml it cannot read; errors_as_sentences says it once.
+    with contextlib.redirect_stderr(io.StringIO()):
+        return template.subdirectory
 
 
 def commit_hash(template: Template) -> str | None:
@@ -195,7 +222,8 @@ def commit_hash(template: Template) -> str | None:
 
 def questions_of(worker: Worker) -> dict[str, dict[str, Any]]:
     """copier.yml's questions of the template a worker renders, in order."""
-    return dict(worker.template.questions_data)
+    with contextlib.redirect_stderr(io.StringIO()):  # as in subdirectory()
+        return dict(worker.template.questions_data)
 
 
 # -- rendering ----------------------------------------------------------------------------------

@@ -217,6 +217,7 @@ def create_project(
     interactive: bool | None = None,
 ) -> Path:
     """Answer the questions, render the project into `dest`, and print the next steps."""
+    from generator._copier import errors_as_sentences
     from generator.answers import Questionnaire
     from generator.first_commit import require_git
     from generator.render import check_destination, open_template, render_project
@@ -229,12 +230,13 @@ def create_project(
     if interactive is None:
         interactive = is_terminal()
     with open_template(source) as opened:
-        questionnaire = Questionnaire.from_worker(opened.worker(), hint=flag_hint)
-        resolved = questionnaire.resolve(
-            given,
-            use_defaults=defaults or not interactive,
-            ask=make_asker() if interactive else None,
-        )
+        with errors_as_sentences("The template's copier.yml cannot be used"):
+            questionnaire = Questionnaire.from_worker(opened.worker(), hint=flag_hint)
+            resolved = questionnaire.resolve(
+                given,
+                use_defaults=defaults or not interactive,
+                ask=make_asker() if interactive else None,
+            )
         answers = resolved.answers
         target = dest if dest is not None else Path(default_directory(answers))
         committed = render_project(

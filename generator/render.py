@@ -70,7 +70,9 @@ def open_template(source: TemplateSource) -> Iterator[OpenedTemplate]:
             template = _copier.in_place_template(
                 source.src_path, ref, commit=checkout.description, commit_hash=checkout.hash
             )
-            if template_files_clean(source.src_path, _copier.subdirectory(template)):
+            with _copier.errors_as_sentences(f"Cannot read the template {source.src_path}"):
+                subdirectory = _copier.subdirectory(template)
+            if template_files_clean(source.src_path, subdirectory):
                 yield OpenedTemplate(template, source.src_path, ref)
                 return
         template = _copier.open_template(source.src_path, ref)

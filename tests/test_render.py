@@ -292,3 +292,26 @@ def test_ctrl_c_during_the_first_commit_leaves_nothing(
     code, _ = plugin_new(str(work / "todo"), "--template", str(template_repo), "--name", "T")
     assert calls and code == 130
     assert os.listdir(work) == []
+
+
+@pytest.mark.parametrize(
+    ("copier_yml", "expected"),
+    [
+        ("_subdirectory: template\nname: [unclosed\n", "Error: Cannot read the template "),
+        (
+            '_subdirectory: template\nname:\n  type: str\n  default: "{{ nope.attr }}"\n',
+            "Error: The template's copier.yml cannot be used: 'nope' is undefined\n",
+        ),
+    ],
+    ids=["not-yaml", "broken-default"],
+)
+def test_a_broken_copier_yml_is_one_sentence(
+    tmp_path: Path, git_home: Path, copier_yml: str, expected: str
+) -> None:
+    origin = make_template(tmp_path / "origin", {"README.md": "x\n"})
+    (origin / "copier.yml").write_text(copier_yml, encoding="utf-8")
+    commit_all(origin, "Break copier.yml")
+    code, err = plugin_new(str(tmp_path / "todo"), "--template", str(origin), "-y")
+    assert code == 1
+    assert err.startswith(expected) and err.count("\n") == 1, err
+    assert not (tmp_path / "todo").exists()
