@@ -81,7 +81,7 @@ def open_template(source: TemplateSource) -> Iterator[OpenedTemplate]:
                 _copier.clone(template)
             except Exception as error:  # noqa: BLE001 - Copier and git raise many kinds here
                 raise UserError(
-                    f"Cannot read the template {source.src_path}: {_one_line(error)}"
+                    f"Cannot read the template {source.src_path}: {_copier.one_line(error)}"
                 ) from None
             draft = is_draft(source.src_path, _copier.commit_hash(template))
             yield OpenedTemplate(template, source.src_path, ref, draft=draft)
@@ -169,14 +169,14 @@ def _copy_with_copier(opened: OpenedTemplate, answers: Mapping[str, Any], target
     except (TemplateError, CopierError) as error:
         if isinstance(error, KeyboardInterrupt):
             raise
-        raise UserError(f"The template could not be rendered: {_one_line(error)}") from None
+        raise UserError(f"The template could not be rendered: {_copier.one_line(error)}") from None
     except ValueError as error:
         # Copier's own checks of an answer (a choice, a validator) are ValueErrors.
-        raise UsageError(_one_line(error)) from None
-    except OSError:
+        raise UsageError(_copier.one_line(error)) from None
+    except (OSError, UserError):
         raise
     except Exception as error:  # noqa: BLE001 - no failure inside Copier becomes a traceback
-        raise UserError(f"Copier failed to render the project: {_one_line(error)}") from None
+        raise UserError(f"Copier failed to render the project: {_copier.one_line(error)}") from None
 
 
 def _remember_compiled(env: Any) -> Any:
@@ -253,8 +253,3 @@ def _interrupts_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if pressed:
         raise Interrupted("Interrupted after the project was written completely.")
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text or type(error).__name__
