@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= build/demo-plugin
-# The oldest Copier that pyproject.toml admits, installed beside .venv for tests/test_copier_floor.py.
+# The oldest Copier that pyproject.toml admits, installed beside .venv for tests/test_copier_adapter.py.
 COPIER_FLOOR := $(shell sed -n 's/^ *"copier>=\([0-9.]*\),.*/\1/p' pyproject.toml)
 
 .PHONY: demo test clean
