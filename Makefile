@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= build/demo-plugin
+# The oldest Copier that pyproject.toml admits, installed beside .venv for tests/test_copier_adapter.py.
+COPIER_FLOOR := $(shell sed -n 's/^ *"copier>=\([0-9.]*\),.*/\1/p' pyproject.toml)
 
 .PHONY: demo test clean
 
@@ -12,6 +14,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -rf $(VENV)/copier-floor
+	$(BIN)/python -m pip install --quiet --no-deps --target $(VENV)/copier-floor 'copier==$(COPIER_FLOOR)'
 	@touch $(STAMP)
 
 ## demo: render a demo plugin (auth none, localhost:5003) into build/demo-plugin and start it

@@ -3,7 +3,8 @@
 copier.yml is the one source of truth. Its questions, their order, `when` conditions, defaults
 and validators are evaluated here with Copier's own `Question` class in the Jinja environment
 Copier builds for the template, so an answer refused here is refused by `copier copy`, and a
-default offered here is the one `copier copy --defaults` would take.
+default offered here is the one `copier copy --defaults` would take. Copier's classes are reached
+through generator._copier only.
 """
 
 from __future__ import annotations
@@ -12,32 +13,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from generator import _copier
 from generator.errors import UsageError
 
 if TYPE_CHECKING:
-    from copier._main import Worker
-    from copier._user_data import AnswersMap, Question
-
-#: The questions `plugin new` has a flag for, and that flag; any other key goes through --data.
-FLAGS = {
-    "name": "--name",
-    "domain": "--domain",
-    "auth": "--auth",
-    "authorization_type": "--authorization-type",
-    "oauth_scope": "--oauth-scope",
-    "model_name": "--model-name",
-    "package_name": "--package-name",
-    "description": "--description",
-    "model_description": "--model-description",
-    "contact_email": "--contact-email",
-    "legal_info_url": "--legal-url",
-}
+    from generator._copier import AnswersMap, Question, Worker
 
 
-def flag_hint(key: str) -> str:
-    """How to answer the question `key` on the command line, e.g. "--name NAME"."""
-    if key in FLAGS:
-        return f"{FLAGS[key]} {key.upper()}"
+def data_hint(key: str) -> str:
+    """How to answer the question `key` with --data, e.g. "--data name=VALUE"."""
     return f"--data {key}=VALUE"
 
 
@@ -75,25 +59,52 @@ class Prompt:
 Asker = Callable[[Prompt], Any]
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """The outcome of the questionnaire: what Copier records, and what copier.yml derived."""
+
+    #: The answers Copier should record (and be given): no derived value, no unasked question.
+    answers: dict[str, Any]
+    #: The derived values (`when: false` questions, e.g. `port`, `base_url`), as Copier computes
+    #: them for these answers; read them instead of deriving them again.
+    derived: dict[str, Any]
+
+
 class Questionnaire:
     """The questions of one template, asked in copier.yml's order with Copier's Jinja rules."""
 
     def __init__(
-        self, questions: Mapping[str, dict[str, Any]], jinja_env: Any, settings: Any
+        self,
+        questions: Mapping[str, dict[str, Any]],
+        jinja_env: Any,
+        settings: Any,
+        *,
+        hint: Callable[[str], str] = data_hint,
     ) -> None:
         self._questions = dict(questions)
         self._jinja_env = jinja_env
         self._settings = settings
+        self._hint = hint
 
     @classmethod
-    def from_worker(cls, worker: Worker) -> Questionnaire:
-        """The questions of the template a Copier worker renders, with that worker's settings."""
-        return cls(worker.template.questions_data, worker.jinja_env, worker.settings)
+    def from_worker(
+        cls, worker: Worker, *, hint: Callable[[str], str] = data_hint
+    ) -> Questionnaire:
+        """The questions of the template a Copier worker renders, with that worker's settings.
+
+        `hint(key)` says in error messages how to answer a question, e.g. "--name NAME".
+        """
+        return cls(
+            _copier.questions_of(worker),
+            _copier.jinja_env_of(worker),
+            _copier.settings_of(worker),
+            hint=hint,
+        )
 
     @property
-    def keys(self) -> list[str]:
-        """Every question key, hidden derived values included, in copier.yml's order."""
-        return list(self._questions)
+    def derived_keys(self) -> list[str]:
+        """Keys of the derived values (`when: false`), which nobody may answer."""
+        return [key for key in self._questions if self._is_derived(key)]
 
     @property
     def answerable_keys(self) -> list[str]:
@@ -102,23 +113,21 @@ class Questionnaire:
 
     def resolve(
         self, given: Mapping[str, Given], *, use_defaults: bool, ask: Asker | None
-    ) -> dict[str, Any]:
-        """Answer every question, in order, and return the answers Copier should record.
+    ) -> Resolved:
+        """Answer every question, in order; return the answers to record and the derived values.
 
         A given answer is checked and used; otherwise `ask` is called when there is one (the
         wizard), or the default is taken when `use_defaults` is set. A question that is not
         asked for these answers (its `when` is false) must not be given.
         """
-        from copier._user_data import AnswersMap
-
         self._refuse_unknown(given)
-        answers = AnswersMap()
+        answers = _copier.new_answers()
         for key in self._questions:
             question = self._question(key, answers)
             if not question.get_when():
                 answers.hide(key)
                 if key in given:
-                    raise UsageError(self._not_asked_message(key, given[key].origin, answers))
+                    raise UsageError(self._not_asked_message(key, given[key].origin))
                 default = self._default(key, answers)
                 if default is not _NO_DEFAULT:
                     answers.user[key] = default
@@ -130,31 +139,24 @@ class Questionnaire:
                 answers.user[key] = self._checked(question, reply, f"The answer to {key}")
             else:
                 answers.user[key] = self._default_or_fail(question, answers)
-        return {key: value for key, value in answers.user.items() if key not in answers.hidden}
+        derived = set(self.derived_keys)
+        return Resolved(
+            answers={k: v for k, v in answers.user.items() if k not in answers.hidden},
+            derived={k: v for k, v in answers.user.items() if k in derived},
+        )
 
     # -- one question ---------------------------------------------------------------------------
 
     def _question(self, key: str, answers: AnswersMap, *, validate: bool = True) -> Question:
-        from copier._user_data import Question
-
         details = dict(self._questions[key])
         if not validate:
             details["validator"] = ""
-        return Question(
-            answers=answers,
-            context=answers.combined,
-            jinja_env=self._jinja_env,
-            settings=self._settings,
-            var_name=key,
-            **details,
-        )
+        return _copier.question(key, details, answers, self._jinja_env, self._settings)
 
     def _default(self, key: str, answers: AnswersMap) -> Any:
         """The default Copier would offer, not yet validated; _NO_DEFAULT when there is none."""
-        from copier._types import MISSING
-
         value = self._question(key, answers, validate=False).get_default()
-        return _NO_DEFAULT if value is MISSING else value
+        return _NO_DEFAULT if _copier.is_missing(value) else value
 
     def _has_valid_default(self, key: str, answers: AnswersMap) -> bool:
         default = self._default(key, answers)
@@ -167,13 +169,14 @@ class Questionnaire:
         default = self._default(key, answers)
         if default is _NO_DEFAULT:
             raise UsageError(
-                f"Missing answer for {key}: pass {flag_hint(key)}, or run plugin new in a terminal."
+                f"Missing answer for {key}: pass {self._hint(key)}, "
+                "or run plugin new in a terminal."
             )
         message = validation_message(question, default)
         if message is not None:
             raise UsageError(
                 f"The default {key} ({default!r}) does not fit: {_unsentence(message)}; "
-                f"pass {flag_hint(key)}."
+                f"pass {self._hint(key)}."
             )
         return default
 
@@ -193,7 +196,7 @@ class Questionnaire:
         if default is not _NO_DEFAULT and validation_message(question, default) is not None:
             default = _NO_DEFAULT  # a default that would be refused is not offered
         choices = tuple(
-            Choice(label=choice.title, value=choice.value) for choice in question._formatted_choices
+            Choice(label=label, value=value) for label, value in _copier.choices_of(question)
         )
 
         def check(raw: Any) -> str | None:
@@ -225,13 +228,20 @@ class Questionnaire:
     def _refuse_unknown(self, given: Mapping[str, Given]) -> None:
         valid = self.answerable_keys
         for key, answer in given.items():
+            if key in self._questions and self._is_derived(key):
+                raise UsageError(f"{answer.origin}: {self._derived_refusal(key)}")
             if key not in valid:
                 raise UsageError(
                     f"{answer.origin}: unknown question {key!r}; the questions are "
                     f"{', '.join(valid)}."
                 )
 
-    def _not_asked_message(self, key: str, origin: str, answers: AnswersMap) -> str:
+    def _derived_refusal(self, key: str) -> str:
+        """copier.yml's own refusal of an answer for a derived value (its validator's text)."""
+        message = validation_message(self._question(key, _copier.new_answers()), None)
+        return message or f"{key} is derived from other answers and cannot be given."
+
+    def _not_asked_message(self, key: str, origin: str) -> str:
         condition = str(self._questions[key].get("when", "")).strip()
         condition = condition.removeprefix("{{").removesuffix("}}").strip()
         return f"{origin} does not apply here: {key} is asked only when {condition}."
@@ -264,7 +274,7 @@ def _help_line(question: Question) -> str:
 
 
 def _parse_error(question: Question, value: Any, origin: str) -> str:
-    choices = [str(choice.value) for choice in question._formatted_choices]
+    choices = [str(choice) for _, choice in _copier.choices_of(question)]
     if choices:
         return f"{origin} must be one of {', '.join(choices)}, not {value!r}."
     return f"{origin}: {value!r} is not a valid {question.get_type_name()}."

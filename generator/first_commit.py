@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from generator import git
 from generator.errors import UserError
 
 #: Used for whichever of name and e-mail git's configuration lacks.
@@ -31,22 +32,16 @@ def commit_project(path: Path, message: str) -> None:
     if attempt.returncode != 0 and _lacks_identity(attempt.stderr):
         attempt = _commit(path, message, extra_env=_fallback_identity(path))
     if attempt.returncode != 0:
-        raise UserError(f"git commit failed in the new project: {_last_line(attempt.stderr)}")
+        raise UserError(f"git commit failed in the new project: {git.last_line(attempt.stderr)}")
 
 
 def _commit(
     path: Path, message: str, extra_env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            "git", "-c", "user.useConfigOnly=true", "-c", "commit.gpgsign=false",
-            "commit", "--quiet", "--no-verify", "--message", message,
-        ],
-        cwd=path,
-        env={**os.environ, **extra_env},
-        capture_output=True,
-        text=True,
-        check=False,
+    return git.run(
+        "-c", "user.useConfigOnly=true", "-c", "commit.gpgsign=false",
+        "commit", "--quiet", "--no-verify", "--message", message,
+        cwd=path, env=extra_env, check=False,
     )  # fmt: skip
 
 
@@ -72,18 +67,10 @@ def _fallback_identity(path: Path) -> dict[str, str]:
 
 
 def _config(path: Path, key: str) -> str:
-    result = subprocess.run(
-        ["git", "config", "--get", key], cwd=path, capture_output=True, text=True, check=False
-    )
-    return result.stdout.strip()
+    return git.output("config", "--get", key, cwd=path) or ""
 
 
 def _run(path: Path, *args: str) -> None:
-    result = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True, check=False)
+    result = git.run(*args, cwd=path, check=False)
     if result.returncode != 0:
-        raise UserError(f"git {args[0]} failed in the new project: {_last_line(result.stderr)}")
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no message from git"
+        raise UserError(f"git {args[0]} failed in the new project: {git.last_line(result.stderr)}")

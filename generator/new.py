@@ -19,6 +19,33 @@ if TYPE_CHECKING:
     from generator.answers import Given
     from generator.template_source import TemplateSource
 
+#: Each copier.yml question (except the derived ones) and the `plugin new` flag that answers it.
+#: Any key can also be answered with --data KEY=VALUE.
+FLAGS = {
+    "name": "--name",
+    "domain": "--domain",
+    "auth": "--auth",
+    "authorization_type": "--authorization-type",
+    "oauth_scope": "--oauth-scope",
+    "mcp": "--mcp/--no-mcp",
+    "model_name": "--model-name",
+    "package_name": "--package-name",
+    "description": "--description",
+    "model_description": "--model-description",
+    "contact_email": "--contact-email",
+    "legal_info_url": "--legal-url",
+}
+
+
+def flag_hint(key: str) -> str:
+    """How to answer the question `key` on the command line, e.g. "--name NAME"."""
+    flag = FLAGS.get(key)
+    if flag is None:
+        return f"--data {key}=VALUE"
+    if "/" in flag:
+        return " or ".join(flag.split("/"))
+    return f"{flag} {key.upper()}"
+
 
 def new(
     dest: Annotated[
@@ -57,6 +84,15 @@ def new(
         typer.Option(
             metavar="SCOPE",
             help="oauth only: space-separated scope, may be empty [todos].",
+        ),
+    ] = None,
+    mcp: Annotated[
+        bool | None,
+        typer.Option(
+            "--mcp/--no-mcp",
+            help="Serve the MCP endpoint /mcp, so ChatGPT can connect the plugin as an app "
+            "[--mcp].",
+            show_default=False,
         ),
     ] = None,
     description: Annotated[
@@ -149,6 +185,7 @@ def new(
         "auth": auth,
         "authorization_type": authorization_type,
         "oauth_scope": oauth_scope,
+        "mcp": mcp,
         "description": description,
         "model_name": model_name,
         "model_description": model_description,
@@ -180,6 +217,7 @@ def create_project(
     interactive: bool | None = None,
 ) -> Path:
     """Answer the questions, render the project into `dest`, and print the next steps."""
+    from generator._copier import errors_as_sentences
     from generator.answers import Questionnaire
     from generator.first_commit import require_git
     from generator.render import check_destination, open_template, render_project
@@ -192,12 +230,14 @@ def create_project(
     if interactive is None:
         interactive = is_terminal()
     with open_template(source) as opened:
-        questionnaire = Questionnaire.from_worker(opened.worker())
-        answers = questionnaire.resolve(
-            given,
-            use_defaults=defaults or not interactive,
-            ask=make_asker() if interactive else None,
-        )
+        with errors_as_sentences("The template's copier.yml cannot be used"):
+            questionnaire = Questionnaire.from_worker(opened.worker(), hint=flag_hint)
+            resolved = questionnaire.resolve(
+                given,
+                use_defaults=defaults or not interactive,
+                ask=make_asker() if interactive else None,
+            )
+        answers = resolved.answers
         target = dest if dest is not None else Path(default_directory(answers))
         committed = render_project(
             opened,
@@ -216,15 +256,15 @@ def create_project(
                 "cannot update this project.",
                 err=True,
             )
-        typer.echo(next_steps(answers, target, committed=committed, git=git))
+        typer.echo(next_steps(answers, resolved.derived, target, committed=committed, git=git))
     return target
 
 
 def collect_given(
-    flags: dict[str, str | None], data: list[str], data_file: Path | None
+    flags: dict[str, Any], data: list[str], data_file: Path | None
 ) -> dict[str, Given]:
     """Answers from --data-file, then --data, then the flags (later ones win)."""
-    from generator.answers import FLAGS, Given
+    from generator.answers import Given
     from generator.data_option import parse_data
 
     given: dict[str, Given] = {}
@@ -235,8 +275,17 @@ def collect_given(
         given[key] = Given(value, f"--data {key}")
     for key, value in flags.items():
         if value is not None:
-            given[key] = Given(value, FLAGS[key])
+            given[key] = Given(value, _flag_given(key, value))
     return given
+
+
+def _flag_given(key: str, value: Any) -> str:
+    """The flag as it was typed: --name, or for a boolean --mcp or --no-mcp."""
+    flag = FLAGS[key]
+    if "/" in flag:
+        on, off = flag.split("/")
+        return on if value else off
+    return flag
 
 
 def default_directory(answers: dict[str, Any]) -> str:
@@ -245,14 +294,25 @@ def default_directory(answers: dict[str, Any]) -> str:
     return slug or str(answers.get("package_name", "plugin")).replace("_", "-")
 
 
-def next_steps(answers: dict[str, Any], dest: Path, *, committed: bool, git: bool) -> str:
-    """What to do after rendering, for the chosen auth mode: cd, run, test, register."""
+def next_steps(
+    answers: dict[str, Any],
+    derived: dict[str, Any],
+    dest: Path,
+    *,
+    committed: bool,
+    git: bool,
+) -> str:
+    """What to do after rendering, for the chosen auth mode: cd, run, test, register.
+
+    `derived` holds copier.yml's derived values for these answers (`port`, `base_url`,
+    `is_local`), the same the template rendered with.
+    """
     package = answers.get("package_name", "<package>")
     domain = answers.get("domain", "localhost:5003")
     auth = answers.get("auth", "none")
-    local = domain.split(":")[0] in {"localhost", "127.0.0.1"}
-    base_url = f"{'http' if local else 'https'}://{domain}"
-    port = domain.rpartition(":")[2] if ":" in domain else "5003"
+    local = bool(derived.get("is_local", True))
+    base_url = derived.get("base_url", f"http://{domain}")
+    port = derived.get("port", 5003)
     python = f".venv/bin/python -m {package}"
     shown = _shown_path(dest)
     repository = (

@@ -9,25 +9,22 @@ the project is the same and `_commit` still names a real commit, which `copier u
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import shutil
 import signal
-import subprocess
 import tempfile
-import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from generator import _copier
 from generator.errors import Interrupted, UsageError, UserError
 from generator.first_commit import commit_project
+from generator.template_source import checkout_at, is_draft, template_files_clean
 
 if TYPE_CHECKING:
-    from copier._main import Worker
-    from copier._template import Template
-
+    from generator._copier import Template, Worker
     from generator.template_source import TemplateSource
 
 
@@ -36,9 +33,8 @@ class OpenedTemplate:
     """A template ready to be asked about and rendered, read or cloned once."""
 
     template: Template
+    src_path: str
     vcs_ref: str | None
-    #: True when a clean checkout is rendered in place (no clone).
-    in_place: bool
     #: True when Copier rendered a local checkout's uncommitted changes: the `_commit` it
     #: records is a draft commit of its own clone, so the project cannot be updated later.
     draft: bool = False
@@ -51,50 +47,46 @@ class OpenedTemplate:
         compiled expressions are kept: the questionnaire and the render evaluate the same
         defaults and validators, and compiling them is most of the cost of asking.
         """
-        from copier._main import Worker
-
-        worker = Worker(src_path=self.template.url, vcs_ref=self.vcs_ref, **options)
-        # Worker.template is a cached property: seed it so Copier neither re-reads nor re-clones.
-        worker.__dict__["template"] = self.template
+        worker = _copier.worker(self.template, self.vcs_ref, self._jinja_env, **options)
         if self._jinja_env is None:
-            self._jinja_env = _remember_compiled(worker.jinja_env)
-        worker.__dict__["jinja_env"] = self._jinja_env
+            # Wrapped in place: this worker, and every later one, use the remembering env.
+            self._jinja_env = _remember_compiled(_copier.jinja_env_of(worker))
         return worker
 
 
 @contextlib.contextmanager
 def open_template(source: TemplateSource) -> Iterator[OpenedTemplate]:
-    """Open the template of `source`; any clone Copier made is removed on exit."""
-    from copier._template import Template
+    """Open the template of `source`; any clone Copier made is removed on exit.
 
-    warnings.filterwarnings("ignore", module=r"copier\..*")
-    warnings.filterwarnings("ignore", category=UserWarning, message=r"Dirty template changes")
-    in_place = _checkout_at(source.src_path, source.vcs_ref)
-    if in_place is not None:
-        template = Template(url=source.src_path, ref=source.vcs_ref)
-        # Read in place: no VCS for Copier, but the commit it would have recorded.
-        template.__dict__.update(
-            vcs=None,
-            commit=in_place.description,
-            commit_hash=in_place.hash,
-            local_abspath=Path(source.src_path).expanduser().resolve(),
-        )
-        if _template_files_clean(source.src_path, template.subdirectory):
-            opened = OpenedTemplate(template, source.vcs_ref, in_place=True)
-            yield opened
-            return
-    ref = source.vcs_ref or _latest_tag(source.src_path)
-    template = Template(url=source.src_path, ref=ref)
-    try:
+    Copier's warnings (for example about the uncommitted changes it renders) are silenced
+    while the template is open; `OpenedTemplate.draft` says what they would have said.
+    """
+    _copier.require_supported()
+    with _copier.silenced_warnings():
+        ref = source.vcs_ref or _copier.latest_tag(source.src_path)
+        checkout = checkout_at(source.src_path, ref) if ref is not None else None
+        if checkout is not None:
+            # Read in place: no VCS for Copier, but the commit it would have recorded.
+            template = _copier.in_place_template(
+                source.src_path, ref, commit=checkout.description, commit_hash=checkout.hash
+            )
+            with _copier.errors_as_sentences(f"Cannot read the template {source.src_path}"):
+                subdirectory = _copier.subdirectory(template)
+            if template_files_clean(source.src_path, subdirectory):
+                yield OpenedTemplate(template, source.src_path, ref)
+                return
+        template = _copier.open_template(source.src_path, ref)
         try:
-            template.local_abspath  # noqa: B018 - clone now, to report a bad source before asking
-        except Exception as error:  # noqa: BLE001 - Copier and git raise many kinds here
-            raise UserError(
-                f"Cannot read the template {source.src_path}: {_one_line(error)}"
-            ) from None
-        yield OpenedTemplate(template, ref, in_place=False, draft=_is_draft(source, template))
-    finally:
-        template._cleanup()
+            try:
+                _copier.clone(template)
+            except Exception as error:  # noqa: BLE001 - Copier and git raise many kinds here
+                raise UserError(
+                    f"Cannot read the template {source.src_path}: {_copier.one_line(error)}"
+                ) from None
+            draft = is_draft(source.src_path, _copier.commit_hash(template))
+            yield OpenedTemplate(template, source.src_path, ref, draft=draft)
+        finally:
+            _copier.cleanup(template)
 
 
 def render_project(
@@ -163,31 +155,31 @@ def _copy_with_copier(opened: OpenedTemplate, answers: Mapping[str, Any], target
     from copier.errors import CopierError
     from jinja2 import TemplateError
 
-    worker = opened.worker(
-        dst_path=target,
-        data=dict(answers),
-        defaults=True,
-        quiet=True,
-        unsafe=False,
-        overwrite=True,
-    )
-    # Copier asks git, once per file, whether to copy an executable bit into the destination's
-    # index; nothing in a fresh staging directory is tracked, so the answer is always "no".
-    worker.__dict__["_sync_git_index_executable_bit"] = _no_index_to_sync
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            worker.run_copy()
+        if _copier.can_seed():
+            _copier.copy(
+                opened.worker(
+                    dst_path=target,
+                    data=dict(answers),
+                    defaults=True,
+                    quiet=True,
+                    unsafe=False,
+                    overwrite=True,
+                )
+            )
+        else:
+            _copier.copy_public(opened.src_path, opened.vcs_ref, answers, target)
     except (TemplateError, CopierError) as error:
         if isinstance(error, KeyboardInterrupt):
             raise
-        raise UserError(f"The template could not be rendered: {_one_line(error)}") from None
+        raise UserError(f"The template could not be rendered: {_copier.one_line(error)}") from None
     except ValueError as error:
         # Copier's own checks of an answer (a choice, a validator) are ValueErrors.
-        raise UsageError(_one_line(error)) from None
-
-
-def _no_index_to_sync(dst_relpath: Path, src_mode: int) -> None:
-    """Stands in for Copier's index sync, which has nothing to do in a fresh directory."""
+        raise UsageError(_copier.one_line(error)) from None
+    except (OSError, UserError):
+        raise
+    except Exception as error:  # noqa: BLE001 - no failure inside Copier becomes a traceback
+        raise UserError(f"Copier failed to render the project: {_copier.one_line(error)}") from None
 
 
 def _remember_compiled(env: Any) -> Any:
@@ -204,86 +196,6 @@ def _remember_compiled(env: Any) -> Any:
 
     env.from_string = from_string
     return env
-
-
-# -- the template's source ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Commit:
-    hash: str
-    description: str
-
-
-def _checkout_at(src_path: str, vcs_ref: str | None) -> _Commit | None:
-    """The commit a local checkout would be rendered at, if that commit is its HEAD."""
-    path = Path(src_path).expanduser()
-    if not path.is_dir():
-        return None
-    wanted = vcs_ref or _latest_tag(src_path)
-    listing = _git(path, "rev-parse", "--show-toplevel", "HEAD", f"{wanted}^{{commit}}")
-    if listing is None:
-        return None
-    toplevel, head, target = (listing.splitlines() + ["", "", ""])[:3]
-    # Copier clones only the root of a repository; a subdirectory is read as a plain folder.
-    if Path(toplevel).resolve() != path.resolve() or head != target:
-        return None
-    description = _git(path, "describe", "--tags", "--always", head)
-    if description is None:
-        return None
-    return _Commit(hash=head, description=description.strip())
-
-
-def _is_draft(source: TemplateSource, template: Template) -> bool:
-    """True when Copier's clone holds a commit of uncommitted changes (see OpenedTemplate)."""
-    path = Path(source.src_path).expanduser()
-    if not path.is_dir() or template.commit_hash is None:
-        return False
-    try:
-        known = subprocess.run(
-            ["git", "cat-file", "-e", f"{template.commit_hash}^{{commit}}"],
-            cwd=path,
-            capture_output=True,
-            check=False,
-        )
-    except OSError:
-        return False
-    return known.returncode != 0
-
-
-def _template_files_clean(src_path: str, subdirectory: str) -> bool:
-    """True when copier.yml and the template directory hold exactly what HEAD holds."""
-    paths = ["copier.yml", "copier.yaml", subdirectory or "."]
-    status = _git(
-        Path(src_path).expanduser(),
-        "status", "--porcelain", "--ignored", "--untracked-files=all", "--", *paths,
-    )  # fmt: skip
-    return status == ""
-
-
-def _latest_tag(src_path: str) -> str:
-    """The ref Copier renders when none is given: the newest release tag, else HEAD."""
-    from copier._vcs import get_latest_tag, get_repo
-
-    url = get_repo(src_path)
-    if url is None:
-        return "HEAD"
-    # Copier prints a notice when there is no tag; HEAD is the expected answer here.
-    with contextlib.redirect_stderr(io.StringIO()):
-        try:
-            return get_latest_tag(url)
-        except Exception:  # noqa: BLE001 - let the clone report an unreadable source
-            return "HEAD"
-
-
-def _git(cwd: Path, *args: str) -> str | None:
-    try:
-        result = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return None
-    return result.stdout.strip() if result.returncode == 0 else None
 
 
 # -- moving into place --------------------------------------------------------------------------
@@ -404,15 +316,10 @@ def _interrupts_deferred() -> Iterator[None]:
         yield
         return
     pressed: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: pressed.append(signum))
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
     if pressed:
         raise Interrupted("Interrupted after the project was written completely.")
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text or type(error).__name__

@@ -17,12 +17,12 @@ See "Template versions and upgrades" in docs/architecture.md for the reasoning.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator import git
 from generator.errors import UserError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -33,22 +33,17 @@ STORE_NAME = "chatgpt-plugin-generator"
 
 @dataclass(frozen=True)
 class TemplateSource:
-    """A Copier source: a path or URL, and the git ref to render (None: Copier's default).
-
-    ``dirty`` is true when the source is a development checkout with uncommitted changes: Copier
-    renders them, but the commit it records exists nowhere, so such a project cannot be updated.
-    """
+    """A Copier source: a path or URL, and the git ref to render (None: Copier's default)."""
 
     src_path: str
     vcs_ref: str | None = None
-    dirty: bool = False
 
 
 def default_source() -> TemplateSource:
     """The template that ships with this generator: its checkout, or its wheel's bundle."""
     checkout = PACKAGE_DIR.parent
     if (checkout / "copier.yml").is_file() and (checkout / ".git").exists():
-        return TemplateSource(src_path=str(checkout), vcs_ref="HEAD", dirty=_is_dirty(checkout))
+        return TemplateSource(src_path=str(checkout), vcs_ref="HEAD")
     shipped = PACKAGE_DIR / SHIPPED_BUNDLE
     if shipped.is_file():
         bundle, build_commit = sync_store(shipped)
@@ -93,10 +88,10 @@ def sync_store(shipped: Path) -> tuple[Path, str]:
         if bundle.is_file() and _has_refs(history, heads):
             return bundle, build_commit
         if not (history / "HEAD").is_file():
-            _git("init", "--quiet", "--bare", str(history))
-            _git("-C", str(history), "symbolic-ref", "HEAD", "refs/heads/main")
+            git.run("init", "--quiet", "--bare", str(history))
+            git.run("-C", str(history), "symbolic-ref", "HEAD", "refs/heads/main")
         # No "+": a tag that already exists is never moved.
-        _git(
+        git.run(
             "-C", str(history), "fetch", "--quiet", "--no-tags", str(shipped),
             "refs/tags/*:refs/tags/*", f"HEAD:refs/builds/{build_commit}",
             check=False,
@@ -104,17 +99,17 @@ def sync_store(shipped: Path) -> tuple[Path, str]:
         if not _has_commit(history, build_commit):
             raise UserError(f"Could not copy the template from {shipped} into {history}.")
         # Fast-forward only, so the store's default branch is the newest template seen.
-        _git("-C", str(history), "fetch", "--quiet", "--no-tags", str(shipped),
+        git.run("-C", str(history), "fetch", "--quiet", "--no-tags", str(shipped),
              "HEAD:refs/heads/main", check=False)  # fmt: skip
         partial = bundle.with_name(f".{bundle.name}.{os.getpid()}.tmp")
-        _git("-C", str(history), "bundle", "create", "--quiet", str(partial), "--all")
+        git.run("-C", str(history), "bundle", "create", "--quiet", str(partial), "--all")
         os.replace(partial, bundle)
     return bundle, build_commit
 
 
 def bundle_heads(bundle: Path) -> dict[str, str]:
     """Refs recorded in a git bundle, mapped to their object ids."""
-    output = _git("bundle", "list-heads", str(bundle)).stdout
+    output = git.run("bundle", "list-heads", str(bundle)).stdout
     heads: dict[str, str] = {}
     for line in output.splitlines():
         object_id, _, ref = line.partition(" ")
@@ -125,7 +120,8 @@ def bundle_heads(bundle: Path) -> dict[str, str]:
 def _has_refs(history: Path, heads: dict[str, str]) -> bool:
     if not (history / "HEAD").is_file():
         return False
-    existing = set(_git("-C", str(history), "for-each-ref", "--format=%(refname)").stdout.split())
+    refs = git.run("-C", str(history), "for-each-ref", "--format=%(refname)").stdout
+    existing = set(refs.split())
     wanted = {
         f"refs/builds/{object_id}" if ref == "HEAD" else ref
         for ref, object_id in heads.items()
@@ -135,13 +131,8 @@ def _has_refs(history: Path, heads: dict[str, str]) -> bool:
 
 
 def _has_commit(history: Path, object_id: str) -> bool:
-    result = _git("-C", str(history), "cat-file", "-e", f"{object_id}^{{commit}}", check=False)
+    result = git.run("-C", str(history), "cat-file", "-e", f"{object_id}^{{commit}}", check=False)
     return result.returncode == 0
-
-
-def _is_dirty(checkout: Path) -> bool:
-    result = _git("-C", str(checkout), "status", "--porcelain", check=False)
-    return result.returncode == 0 and bool(result.stdout.strip())
 
 
 @contextmanager
@@ -160,15 +151,56 @@ def _locked(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+# -- a local checkout as the source -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """The commit a local checkout is at: its hash, and `git describe` of it."""
+
+    hash: str
+    description: str
+
+
+def checkout_at(src_path: str, ref: str) -> Checkout | None:
+    """The commit a local checkout would be rendered at for `ref`, if that commit is its HEAD."""
+    path = Path(src_path).expanduser()
+    if not path.is_dir():
+        return None
+    listing = git.output("rev-parse", "--show-toplevel", "HEAD", f"{ref}^{{commit}}", cwd=path)
+    if listing is None:
+        return None
+    toplevel, head, target = (listing.splitlines() + ["", "", ""])[:3]
+    # Copier clones only the root of a repository; a subdirectory is read as a plain folder.
+    if Path(toplevel).resolve() != path.resolve() or head != target:
+        return None
+    description = git.output("describe", "--tags", "--always", head, cwd=path)
+    if description is None:
+        return None
+    return Checkout(hash=head, description=description)
+
+
+def template_files_clean(src_path: str, subdirectory: str) -> bool:
+    """True when copier.yml and the template directory hold exactly what HEAD holds."""
+    paths = ["copier.yml", "copier.yaml", subdirectory or "."]
+    status = git.output(
+        "status", "--porcelain", "--ignored", "--untracked-files=all", "--", *paths,
+        cwd=Path(src_path).expanduser(),
+    )  # fmt: skip
+    return status == ""
+
+
+def is_draft(src_path: str, commit_hash: str | None) -> bool:
+    """True when Copier rendered a local checkout's uncommitted changes.
+
+    Copier then commits them in its own clone: the commit it records exists only there, so the
+    project cannot be updated later.
+    """
+    path = Path(src_path).expanduser()
+    if not path.is_dir() or commit_hash is None:
+        return False
     try:
-        result = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise UserError(
-            "git is not installed: plugin reads its template from git (even with --no-git); "
-            "install git and try again."
-        ) from None
-    if check and result.returncode != 0:
-        detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise UserError(f"git {args[0] if args[0] != '-C' else args[2]} failed: {detail}")
-    return result
+        known = git.run("cat-file", "-e", f"{commit_hash}^{{commit}}", cwd=path, check=False)
+    except UserError:
+        return False
+    return known.returncode != 0

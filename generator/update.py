@@ -354,7 +354,7 @@ def _interrupts_noted() -> Iterator[list[int]]:
         yield pressed
         return
 
-    def note(signum: int, frame: Any) -> None:
+    def note(signum: int, _frame: Any) -> None:
         pressed.append(signum)
         raise KeyboardInterrupt
 
@@ -636,7 +636,7 @@ def _interrupts_deferred() -> Iterator[list[int]]:
     if threading.current_thread() is not threading.main_thread():
         yield pressed
         return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: pressed.append(signum))
     try:
         yield pressed
     finally:

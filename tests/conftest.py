@@ -1,54 +1,64 @@
-"""Shared fixtures: the template rendered once per session for each auth mode."""
+"""The fixtures of the generator's tests; helpers (plain functions) live in tests/helpers/."""
 
 from __future__ import annotations
 
+import os
 import shutil
-import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from helpers.commands import BIN_DIR
+from helpers.rendering import MODES, answers_for, render_template
+from helpers.repos import REPO_ROOT, make_template
 
-REPO = Path(__file__).resolve().parent.parent
-MODES = ("none", "service_http", "user_http", "oauth")
+from generator.answers import Questionnaire
 
 
-def render_template(destination: Path, src: Path | str = REPO, **answers: Any) -> Path:
-    """Render the template with `answers` (plus defaults) into `destination` using copier.
+@pytest.fixture
+def git_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home of our own: a known git identity, no user or system git config, no copier settings.
 
-    From a git checkout the working tree is rendered (vcs_ref HEAD), uncommitted changes
-    included, so the tests always see the template as it is on disk.
+    The per-user template store (~/.local/share/chatgpt-plugin-generator) is in this home too.
     """
-    import copier
-
-    vcs_ref = "HEAD" if (Path(src) / ".git").exists() else None
-    with warnings.catch_warnings():
-        # copier warns that uncommitted template changes are included: that is the point here.
-        warnings.simplefilter("ignore")
-        copier.run_copy(
-            str(src),
-            destination,
-            data=answers,
-            defaults=True,
-            quiet=True,
-            vcs_ref=vcs_ref,
-            unsafe=False,
-        )
-    return destination
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.delenv("COPIER_SETTINGS_PATH", raising=False)
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "Template Tester")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "tester@example.com")
+    monkeypatch.setenv("PATH", f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}")
+    return home
 
 
-def answers_for(mode: str) -> dict[str, str]:
-    """The answers of the session's project of `mode`: defaults except the name and auth."""
-    return {"name": f"Todo {mode}"[:20], "auth": mode}
+@pytest.fixture
+def template_repo(tmp_path: Path, git_home: Path) -> Path:
+    """The minimal template with the real questions, committed in its own repository."""
+    return make_template(tmp_path / "template-origin")
+
+
+@pytest.fixture
+def questionnaire(template_repo: Path) -> Iterator[Questionnaire]:
+    """The questions of `template_repo`, with `plugin new`'s flags named in its messages."""
+    from generator.new import flag_hint
+    from generator.render import open_template
+    from generator.template_source import TemplateSource
+
+    with open_template(TemplateSource(str(template_repo))) as opened:
+        yield Questionnaire.from_worker(opened.worker(), hint=flag_hint)
 
 
 @pytest.fixture(scope="session")
 def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """copier.yml and template/ copied outside git: fast to render many times."""
     root = tmp_path_factory.mktemp("template-snapshot")
-    shutil.copy2(REPO / "copier.yml", root / "copier.yml")
-    shutil.copytree(REPO / "template", root / "template")
+    shutil.copy2(REPO_ROOT / "copier.yml", root / "copier.yml")
+    shutil.copytree(REPO_ROOT / "template", root / "template")
     return root
 
 

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import test_new_support as support
 
 from generator.answers import Given, Prompt, Questionnaire
 from generator.errors import UsageError
-from generator.render import open_template
-from generator.template_source import TemplateSource
-
-git_home = support.git_home  # fixture
-template_repo = support.template_repo  # fixture
-
-
-@pytest.fixture
-def questionnaire(template_repo: Path) -> Iterator[Questionnaire]:
-    with open_template(TemplateSource(str(template_repo))) as opened:
-        yield Questionnaire.from_worker(opened.worker())
 
 
 def given(**answers: Any) -> dict[str, Given]:
@@ -31,11 +17,12 @@ def given(**answers: Any) -> dict[str, Given]:
 def test_defaults_are_derived_from_earlier_answers(questionnaire: Questionnaire) -> None:
     answers = questionnaire.resolve(
         given(name="Todo Plus", domain="todo.example.com"), use_defaults=True, ask=None
-    )
+    ).answers
     assert answers == {
         "name": "Todo Plus",
         "domain": "todo.example.com",
         "auth": "none",
+        "mcp": True,
         "model_name": "todo_plus",
         "package_name": "todo_plus",
         "description": "Keep a todo list in ChatGPT: add, list and delete todos.",
@@ -50,7 +37,7 @@ def test_defaults_are_derived_from_earlier_answers(questionnaire: Questionnaire)
 
 
 def test_local_domain_defaults(questionnaire: Questionnaire) -> None:
-    answers = questionnaire.resolve(given(name="Todo"), use_defaults=True, ask=None)
+    answers = questionnaire.resolve(given(name="Todo"), use_defaults=True, ask=None).answers
     assert answers["domain"] == "localhost:5003"
     assert answers["contact_email"] == "support@example.com"
     assert answers["legal_info_url"] == "http://localhost:5003/legal"
@@ -59,15 +46,80 @@ def test_local_domain_defaults(questionnaire: Questionnaire) -> None:
 def test_mode_questions_are_recorded_only_for_their_mode(questionnaire: Questionnaire) -> None:
     oauth = questionnaire.resolve(given(name="T", auth="oauth"), use_defaults=True, ask=None)
     user = questionnaire.resolve(given(name="T", auth="user_http"), use_defaults=True, ask=None)
+    oauth, user = oauth.answers, user.answers
     assert oauth["oauth_scope"] == "todos" and "authorization_type" not in oauth
     assert user["authorization_type"] == "bearer" and "oauth_scope" not in user
 
 
 def test_derived_values_are_not_answers(questionnaire: Questionnaire) -> None:
-    answers = questionnaire.resolve(given(name="T"), use_defaults=True, ask=None)
+    answers = questionnaire.resolve(given(name="T"), use_defaults=True, ask=None).answers
     assert "is_local" not in answers and "base_url" not in answers
     assert "is_local" not in questionnaire.answerable_keys
     assert questionnaire.answerable_keys[:3] == ["name", "domain", "auth"]
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        (
+            {"domain": "todo.example.com:8443", "auth": "oauth"},
+            {
+                "host": "todo.example.com",
+                "is_local": False,
+                # A public domain's port belongs to the proxy: the server binds 5003.
+                "port": 5003,
+                "base_url": "https://todo.example.com:8443",
+                "has_secrets": True,
+                "has_users": True,
+            },
+        ),
+        (
+            {"domain": "localhost:7000", "auth": "user_http"},
+            {
+                "host": "localhost",
+                "is_local": True,
+                "port": 7000,
+                "base_url": "http://localhost:7000",
+                "has_secrets": False,
+                "has_users": True,
+            },
+        ),
+    ],
+    ids=["public-port", "local-port"],
+)
+def test_resolve_returns_the_derived_values(
+    questionnaire: Questionnaire, answers: dict[str, str], expected: dict[str, object]
+) -> None:
+    resolved = questionnaire.resolve(given(name="T", **answers), use_defaults=True, ask=None)
+    assert resolved.derived == expected
+    assert not set(resolved.derived) & set(resolved.answers)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "source"),
+    [
+        ("is_local", "true", "domain"),
+        ("base_url", "http://x\nSERVICE_TOKEN=1", "domain"),
+        ("port", "8443", "domain"),
+        ("host", "localhost", "domain"),
+        ("has_secrets", "false", "auth"),
+        ("has_users", "true", "auth"),
+    ],
+)
+def test_a_derived_value_cannot_be_given(
+    questionnaire: Questionnaire, key: str, value: str, source: str
+) -> None:
+    with pytest.raises(UsageError) as refused:
+        questionnaire.resolve(
+            {"name": Given("T", "--name"), key: Given(value, f"--data {key}")},
+            use_defaults=True,
+            ask=None,
+        )
+    assert refused.value.exit_code == 2
+    assert refused.value.message == (
+        f"--data {key}: {key} is derived from {source} and cannot be given as an answer: "
+        f"set {source} instead."
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,7 +156,7 @@ def test_unknown_key_lists_the_questions(questionnaire: Questionnaire) -> None:
         )
     message = refused.value.message
     assert message.startswith("--data colour: unknown question 'colour'")
-    assert "name, domain, auth, authorization_type, oauth_scope, model_name" in message
+    assert "name, domain, auth, authorization_type, oauth_scope, mcp, model_name" in message
     assert "is_local" not in message and "base_url" not in message
 
 
@@ -140,11 +192,12 @@ def test_asker_gets_the_open_questions_in_order(questionnaire: Questionnaire) ->
         asked.append(prompt)
         return replies.get(prompt.key, prompt.default)
 
-    answers = questionnaire.resolve(given(name="Todo Plus"), use_defaults=False, ask=ask)
+    answers = questionnaire.resolve(given(name="Todo Plus"), use_defaults=False, ask=ask).answers
     assert [p.key for p in asked] == [
         "domain",
         "auth",
         "oauth_scope",
+        "mcp",
         "model_name",
         "package_name",
         "description",
@@ -174,7 +227,7 @@ def test_with_defaults_the_asker_gets_only_questions_without_one(
         asked.append(prompt.key)
         return "Todo"
 
-    answers = questionnaire.resolve({}, use_defaults=True, ask=ask)
+    answers = questionnaire.resolve({}, use_defaults=True, ask=ask).answers
     assert asked == ["name"]
     assert answers["package_name"] == "todo"
 

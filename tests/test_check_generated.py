@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import MODES, render_template
+from helpers.rendering import MODES, render_template
 from typer.testing import CliRunner
 
 from generator.cli import app as cli

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import test_new_support as support
 import yaml
+from helpers.commands import BIN_DIR, COPIER, PLUGIN, run
+from helpers.repos import REPO_ROOT, git
+from helpers.trees import leftovers, tree_snapshot
 from typer.testing import CliRunner
 
 from generator.cli import app
-
-git_home = support.git_home  # fixture
-template_repo = support.template_repo  # fixture
-git = support.git
-leftovers = support.leftovers
-run = support.run
-tree_snapshot = support.tree_snapshot
 
 
 def plugin_new(*args: str) -> tuple[int, str, str]:
@@ -120,7 +116,7 @@ def test_no_git_skips_the_repository(tmp_path: Path, template_repo: Path) -> Non
 def test_missing_git_is_a_clear_error_unless_no_git(
     tmp_path: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PATH", str(support.BIN_DIR))  # the virtualenv only: no git
+    monkeypatch.setenv("PATH", str(BIN_DIR))  # the virtualenv only: no git
     code, _, err = plugin_new(str(tmp_path / "a"), "--template", str(template_repo), "-y")
     assert code == 1
     assert err == (
@@ -168,7 +164,7 @@ def test_missing_name_without_a_terminal_names_the_flag(
 def test_a_real_process_without_a_terminal_never_waits(tmp_path: Path, template_repo: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
-    result = run(support.PLUGIN, "new", "todo", "--template", str(template_repo), cwd=work)
+    result = run(PLUGIN, "new", "todo", "--template", str(template_repo), cwd=work)
     assert result.returncode == 2
     assert result.stderr.startswith("Error: Missing answer for name: pass --name NAME")
     assert os.listdir(work) == []
@@ -323,7 +319,7 @@ def test_nested_destination_parents_are_created(tmp_path: Path, template_repo: P
 
 @pytest.mark.parametrize("argv", [["--help"], ["new", "--help"], ["--version"]])
 def test_help_never_imports_copier_or_questionary(tmp_path: Path, argv: list[str]) -> None:
-    result = run(sys.executable, "-X", "importtime", support.PLUGIN, *argv, cwd=tmp_path)
+    result = run(sys.executable, "-X", "importtime", PLUGIN, *argv, cwd=tmp_path)
     assert result.returncode == 0
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines()}
     heavy = {name for name in imported if name.split(".")[0] in {"copier", "questionary"}}
@@ -333,12 +329,13 @@ def test_help_never_imports_copier_or_questionary(tmp_path: Path, argv: list[str
 
 
 def test_new_help_lists_every_flag(tmp_path: Path) -> None:
-    result = run(support.PLUGIN, "new", "--help", cwd=tmp_path)
+    result = run(PLUGIN, "new", "--help", cwd=tmp_path)
     assert result.returncode == 0
     for flag in (
         "--name", "--domain", "--auth", "--description", "--model-name", "--model-description",
         "--contact-email", "--legal-url", "--authorization-type", "--oauth-scope",
-        "--package-name", "--data", "--data-file", "--defaults", "-y", "--force", "--no-git",
+        "--package-name", "--mcp", "--no-mcp", "--data", "--data-file", "--defaults", "-y",
+        "--force", "--no-git",
         "--quiet", "--template", "--vcs-ref",
     ):  # fmt: skip
         assert flag in result.stdout, flag
@@ -346,15 +343,15 @@ def test_new_help_lists_every_flag(tmp_path: Path) -> None:
 
 def test_shell_completion_offers_the_command_and_its_flags(tmp_path: Path) -> None:
     env = {**os.environ, "_PLUGIN_COMPLETE": "complete_bash"}
-    commands = support.subprocess.run(
-        [support.PLUGIN],
+    commands = subprocess.run(
+        [PLUGIN],
         env={**env, "COMP_WORDS": "plugin ne", "COMP_CWORD": "1"},
         capture_output=True,
         text=True,
         check=False,
     )
-    flags = support.subprocess.run(
-        [support.PLUGIN],
+    flags = subprocess.run(
+        [PLUGIN],
         env={**env, "COMP_WORDS": "plugin new --oauth", "COMP_CWORD": "2"},
         capture_output=True,
         text=True,
@@ -372,3 +369,128 @@ def test_relative_template_path_is_recorded_absolute(
     code, _, _ = plugin_new(str(dest), "--template", template_repo.name, "--name", "T")
     assert code == 0
     assert answers_of(dest)["_src_path"] == str(template_repo.resolve())
+
+
+# -- the question -> flag table -------------------------------------------------------------------
+
+#: Options of `plugin new` that answer no question.
+NOT_QUESTIONS = {
+    "--data", "--data-file", "--defaults", "--force", "--no-git", "--quiet", "--template",
+    "--vcs-ref",
+}  # fmt: skip
+
+
+def test_every_question_has_a_flag_and_every_flag_a_question() -> None:
+    import typer.main
+
+    from generator.new import FLAGS
+
+    copier_yml = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    questions = {
+        key
+        for key, details in copier_yml.items()
+        if not key.startswith("_") and details.get("when") is not False
+    }
+    command = typer.main.get_command(app).commands["new"]  # type: ignore[attr-defined]
+    options = {
+        opt
+        for param in command.params
+        for opt in (*param.opts, *param.secondary_opts)
+        if opt.startswith("--")
+    }
+    flags = {opt for flag in FLAGS.values() for opt in flag.split("/")}
+    assert set(FLAGS) == questions
+    assert options - NOT_QUESTIONS == flags
+
+
+def test_next_steps_name_the_port_the_public_project_serves_on(
+    tmp_path: Path, template_repo: Path
+) -> None:
+    code, out, _ = plugin_new(
+        str(tmp_path / "todo"), "--template", str(template_repo), "--name", "T",
+        "--domain", "todo.example.com:8443",
+    )  # fmt: skip
+    assert code == 0
+    # The proxy in front owns 8443; the server binds copier.yml's derived port.
+    assert "make run     # serves it on http://127.0.0.1:5003\n" in out
+    assert "enter todo.example.com:8443." in out
+
+
+def test_next_steps_name_a_local_domains_port(tmp_path: Path, template_repo: Path) -> None:
+    code, out, _ = plugin_new(
+        str(tmp_path / "todo"), "--template", str(template_repo), "--name", "T",
+        "--domain", "localhost:7000",
+    )  # fmt: skip
+    assert code == 0
+    assert "make run     # serves http://localhost:7000/.well-known/ai-plugin.json\n" in out
+
+
+@pytest.mark.parametrize(("flags", "expected"), [([], True), (["--no-mcp"], False)])
+def test_mcp_flag_answers_the_mcp_question(
+    tmp_path: Path, template_repo: Path, flags: list[str], expected: bool
+) -> None:
+    dest = tmp_path / "todo"
+    code, _, err = plugin_new(str(dest), "--template", str(template_repo), "--name", "T", *flags)
+    assert (code, err) == (0, "")
+    assert answers_of(dest)["mcp"] is expected
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "source"),
+    [
+        ("is_local", "true", "domain"),
+        ("base_url", "https://todo.example.com\nSERVICE_TOKEN=known", "domain"),
+        ("port", "8443", "domain"),
+        ("has_secrets", "true", "auth"),
+    ],
+)
+def test_a_derived_value_given_with_data_is_refused(
+    tmp_path: Path, template_repo: Path, key: str, value: str, source: str
+) -> None:
+    dest = tmp_path / "todo"
+    code, _, err = plugin_new(
+        str(dest), "--template", str(template_repo), "--name", "T", "--domain", "todo.example.com",
+        "--data", f"{key}={value}",
+    )  # fmt: skip
+    assert code == 2
+    assert err == (
+        f"Error: --data {key}: {key} is derived from {source} and cannot be given as an answer: "
+        f"set {source} instead.\n"
+    )
+    assert not dest.exists() and leftovers(tmp_path) == []
+
+
+def test_plain_copier_refuses_a_derived_value_on_copy_and_update(
+    tmp_path: Path, template_repo: Path
+) -> None:
+    copied = run(
+        COPIER, "copy", "--defaults", "--data", "name=T", "--data",
+        "domain=todo.example.com", "--data", "is_local=true", str(template_repo),
+        str(tmp_path / "copied"),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert copied.returncode != 0
+    assert "is_local is derived from domain and cannot be given as an answer" in copied.stderr
+    assert not (tmp_path / "copied").exists()
+
+    project = tmp_path / "project"
+    made = plugin_new(
+        str(project),
+        "--template",
+        str(template_repo),
+        "--name",
+        "T",
+        "--domain",
+        "todo.example.com",
+    )
+    assert made[0] == 0
+    before = tree_snapshot(project)
+    updated = run(
+        COPIER, "update", "--defaults", "--vcs-ref", "HEAD", "--data",
+        "base_url=http://todo.example.com\nSERVICE_TOKEN=known",
+        cwd=project,
+    )  # fmt: skip
+    assert updated.returncode != 0
+    assert "base_url is derived from domain and cannot be given as an answer" in updated.stderr
+    assert tree_snapshot(project) == before
+    assert "Served at https://todo.example.com with" in (project / "README.md").read_text()

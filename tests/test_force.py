@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_new_support import copy_real_template, git_home, leftovers, template_repo, tree_snapshot
+from helpers.repos import copy_real_template
+from helpers.trees import leftovers, tree_snapshot
 from typer.testing import CliRunner
 
 from generator.cli import app
-
-__all__ = ["git_home", "template_repo"]  # the fixtures, imported so pytest finds them here
 
 
 def plugin_new(*args: str) -> tuple[int, str]:

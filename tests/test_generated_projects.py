@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -11,20 +10,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import MODES, REPO, render_template
+from helpers.rendering import MODES, package_of, project_env, render_template
+from helpers.repos import REPO_ROOT
 from packaging.requirements import Requirement
-
-
-def project_env(project: Path) -> dict[str, str]:
-    """The environment of the project's own commands: its src on the path, no plugin settings."""
-    plugin_settings = re.compile(
-        r"BASE_URL|HOST|PORT|DATABASE_PATH|SERVICE_TOKEN|SECRET_KEY|OAUTH_.*|.*VERIFICATION_TOKENS?"
-    )
-    env = {key: value for key, value in os.environ.items() if not plugin_settings.fullmatch(key)}
-    env["PYTHONPATH"] = str(project / "src")
-    # Keep the shared session projects free of __pycache__ and cache directories.
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
 
 
 def run_project_tests(project: Path) -> subprocess.CompletedProcess[str]:
@@ -36,11 +24,6 @@ def run_project_tests(project: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=600,
     )
-
-
-def package_of(project: Path) -> str:
-    (package,) = [p.name for p in (project / "src").iterdir() if (p / "__init__.py").exists()]
-    return package
 
 
 def assert_suite_passed(done: subprocess.CompletedProcess[str]) -> None:
@@ -147,7 +130,7 @@ def _names(requirements: list[str]) -> set[str]:
 
 
 def test_the_test_extra_holds_every_rendered_dependency(rendered_projects) -> None:
-    root = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    root = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     test_extra = _names(root["project"]["optional-dependencies"]["test"])
 
     for mode, project in rendered_projects.items():

@@ -9,34 +9,26 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.commands import PLUGIN
+from helpers.repos import copy_real_template, write_tree
 from typer.testing import CliRunner
 
 from generator.cli import app
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PLUGIN = str(Path(sys.executable).parent / "plugin")
 # Appended to every template file: 1.5e7 silent loop steps in Jinja's sandbox, a few tenths of a
 # second per file, so the whole render takes many seconds whatever order Copier walks files in.
 SLOW_SUFFIX = (
     "{% for i in range(150) %}{% for j in range(100000) %}{% if j == -1 %}x{% endif %}"
     "{% endfor %}{% endfor %}"
 )
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Template Author",
-    "GIT_AUTHOR_EMAIL": "author@example.com",
-    "GIT_COMMITTER_NAME": "Template Author",
-    "GIT_COMMITTER_EMAIL": "author@example.com",
-}
 
 
 def template_copy(root: Path, extra_files: dict[str, str], slow: bool = False) -> Path:
@@ -44,20 +36,15 @@ def template_copy(root: Path, extra_files: dict[str, str], slow: bool = False) -
 
     With `slow`, every Jinja file renders slowly (its output unchanged).
     """
-    repo = root / "template-repo"
-    repo.mkdir(parents=True)
-    shutil.copy2(REPO_ROOT / "copier.yml", repo / "copier.yml")
-    shutil.copytree(REPO_ROOT / "template", repo / "template")
-    if slow:
-        for path in (repo / "template").rglob("*.jinja"):
-            with path.open("a", encoding="utf-8") as handle:
-                handle.write(SLOW_SUFFIX)
-    for relative, text in extra_files.items():
-        (repo / "template" / relative).write_text(text, encoding="utf-8")
-    env = {**os.environ, **GIT_IDENTITY}
-    for args in (["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "-m", "template"]):
-        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
-    return repo
+
+    def change(repo: Path) -> None:
+        if slow:
+            for path in (repo / "template").rglob("*.jinja"):
+                with path.open("a", encoding="utf-8") as handle:
+                    handle.write(SLOW_SUFFIX)
+        write_tree(repo / "template", extra_files)
+
+    return copy_real_template(root / "template-repo", edit=change)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -76,7 +63,7 @@ def _restore_default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_mid_render_exits_130_and_leaves_nothing(tmp_path: Path) -> None:
+def test_ctrl_c_mid_render_exits_130_and_leaves_nothing(tmp_path: Path, git_home: Path) -> None:
     repo = template_copy(tmp_path / "src", {}, slow=True)
     work = tmp_path / "work"
     work.mkdir()
@@ -120,7 +107,9 @@ def test_ctrl_c_mid_render_exits_130_and_leaves_nothing(tmp_path: Path) -> None:
     assert not any(path.exists() for path in written_before)
 
 
-def test_template_error_mid_render_reports_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+def test_template_error_mid_render_reports_one_line_and_leaves_nothing(
+    tmp_path: Path, git_home: Path
+) -> None:
     repo = template_copy(
         tmp_path / "src", {"zzz_broken.txt.jinja": "{{ no_such_answer.attribute }}\n"}
     )
@@ -174,7 +163,7 @@ def _render_until_disk_full(
 
 
 def test_disk_full_after_some_files_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, git_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     result, work, rendered = _render_until_disk_full(tmp_path, monkeypatch)
 
@@ -185,7 +174,7 @@ def test_disk_full_after_some_files_leaves_nothing(
 
 
 def test_disk_full_is_reported_in_one_sentence(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, git_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     result, _work, _rendered = _render_until_disk_full(tmp_path, monkeypatch)
 

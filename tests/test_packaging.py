@@ -16,11 +16,9 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from test_update_support import REPO_ROOT, commit_all, git, init_repo, isolated_git, write_tree
+from helpers.repos import REPO_ROOT, commit_all, git, init_repo, write_tree
 
 from generator import __version__
-
-__all__ = ["isolated_git"]
 
 BUNDLE_IN_WHEEL = "generator/_template/template.bundle"
 
@@ -80,7 +78,7 @@ def install(venv: Path, wheel: Path) -> None:
 
 
 def test_wheel_generates_projects_that_plain_copier_update_upgrades(
-    tmp_path: Path, isolated_git: Path
+    tmp_path: Path, git_home: Path
 ) -> None:
     source = snapshot_working_tree(tmp_path / "source")
     wheel = build_wheel(source, tmp_path / "dist-1")
@@ -121,7 +119,7 @@ def test_wheel_generates_projects_that_plain_copier_update_upgrades(
 
 
 def test_sdist_carries_the_bundle_so_a_wheel_built_from_it_does_too(
-    tmp_path: Path, isolated_git: Path
+    tmp_path: Path, git_home: Path
 ) -> None:
     source = snapshot_working_tree(tmp_path / "source")
     run(sys.executable, "-m", "build", "--sdist", "--outdir", tmp_path / "sdist", source)

@@ -6,21 +6,16 @@ import os
 from pathlib import Path
 
 import pytest
-import test_new_support as support
 import yaml
 from copier._main import Worker
+from helpers.commands import COPIER, run
+from helpers.repos import MINIMAL_TREE, commit_all, copy_real_template, git, make_template
+from helpers.trees import leftovers, tree_snapshot
 from typer.testing import CliRunner
 
 from generator.cli import app
 from generator.render import open_template
 from generator.template_source import TemplateSource
-
-git_home = support.git_home  # fixture
-template_repo = support.template_repo  # fixture
-git = support.git
-leftovers = support.leftovers
-tree_snapshot = support.tree_snapshot
-copier_cli = support.COPIER
 
 IGNORED = ("_src_path:", "_commit:")
 
@@ -34,8 +29,8 @@ def plugin_new(*args: str) -> tuple[int, str]:
 
 def copier_copy(src: Path, dest: Path, answers: dict[str, str], *extra: str):
     data = [arg for key, value in answers.items() for arg in ("--data", f"{key}={value}")]
-    return support.run(
-        copier_cli, "copy", "--quiet", "--defaults", *data, *extra, str(src), str(dest),
+    return run(
+        COPIER, "copy", "--quiet", "--defaults", *data, *extra, str(src), str(dest),
         cwd=dest.parent,
     )  # fmt: skip
 
@@ -104,7 +99,7 @@ GOOD = {
 def test_good_answers_give_the_same_project_as_copier_copy(
     tmp_path: Path, git_home: Path, auth: str
 ) -> None:
-    origin = support.copy_real_template(tmp_path / "real-template")
+    origin = copy_real_template(tmp_path / "real-template")
     code, err = plugin_new(
         str(tmp_path / "by-plugin"), "--template", str(origin), "--no-git", *as_flags(GOOD[auth])
     )
@@ -124,7 +119,9 @@ def test_clean_checkout_is_read_in_place_with_the_commit_copier_records(
 ) -> None:
     git(template_repo, "tag", "v1.0.0")
     with open_template(TemplateSource(str(template_repo))) as opened:
-        assert opened.in_place
+        # Read where it is: Copier's template directory is the checkout itself, not a clone.
+        assert opened.template.local_abspath == template_repo.resolve()
+        assert not opened.draft
     assert (
         plugin_new(str(tmp_path / "ours"), "--template", str(template_repo), "--name", "T")[0] == 0
     )
@@ -146,7 +143,8 @@ def test_uncommitted_template_changes_are_rendered_as_copier_does(
             copier_yml.read_text().replace("default: localhost:5003", "default: localhost:7000")
         )
     with open_template(TemplateSource(str(template_repo), vcs_ref="HEAD")) as opened:
-        assert not opened.in_place
+        assert opened.template.local_abspath != template_repo.resolve()
+        assert opened.draft
     answers = {"name": "T"}
     code, err = plugin_new(str(tmp_path / "ours"), "--template", str(template_repo), "--name", "T")
     assert code == 0
@@ -164,7 +162,7 @@ def test_latest_tag_is_rendered_by_default_and_vcs_ref_picks_another(
 ) -> None:
     git(template_repo, "tag", "v1.0.0")
     (template_repo / "template" / "README.md.jinja").write_text("# {{ name }} v2\n")
-    support.commit_all(template_repo, "Template v2")
+    commit_all(template_repo, "Template v2")
     runs = {
         "default": [],
         "head": ["--vcs-ref", "HEAD"],
@@ -207,9 +205,9 @@ def test_unknown_vcs_ref_is_one_sentence(tmp_path: Path, template_repo: Path) ->
 
 
 def broken_template(root: Path) -> Path:
-    tree = dict(support.MINIMAL_TREE)
+    tree = dict(MINIMAL_TREE)
     tree["zz_broken.txt.jinja"] = "{% if name %}never closed\n"
-    return support.make_template(root, tree)
+    return make_template(root, tree)
 
 
 def test_a_file_that_fails_to_render_leaves_nothing(tmp_path: Path, git_home: Path) -> None:
@@ -294,3 +292,26 @@ def test_ctrl_c_during_the_first_commit_leaves_nothing(
     code, _ = plugin_new(str(work / "todo"), "--template", str(template_repo), "--name", "T")
     assert calls and code == 130
     assert os.listdir(work) == []
+
+
+@pytest.mark.parametrize(
+    ("copier_yml", "expected"),
+    [
+        ("_subdirectory: template\nname: [unclosed\n", "Error: Cannot read the template "),
+        (
+            '_subdirectory: template\nname:\n  type: str\n  default: "{{ nope.attr }}"\n',
+            "Error: The template's copier.yml cannot be used: 'nope' is undefined\n",
+        ),
+    ],
+    ids=["not-yaml", "broken-default"],
+)
+def test_a_broken_copier_yml_is_one_sentence(
+    tmp_path: Path, git_home: Path, copier_yml: str, expected: str
+) -> None:
+    origin = make_template(tmp_path / "origin", {"README.md": "x\n"})
+    (origin / "copier.yml").write_text(copier_yml, encoding="utf-8")
+    commit_all(origin, "Break copier.yml")
+    code, err = plugin_new(str(tmp_path / "todo"), "--template", str(origin), "-y")
+    assert code == 1
+    assert err.startswith(expected) and err.count("\n") == 1, err
+    assert not (tmp_path / "todo").exists()

@@ -1,4 +1,8 @@
-"""Rendering the template: validated answers, escaping, determinism, per-mode files only."""
+"""Rendering the template: validated answers, escaping, determinism, per-mode files only.
+
+Template-level tests render with pytest-copie's `copie` fixture (Copier's public API, answers as
+user defaults, which Copier validates), from a copy of copier.yml and template/ outside git.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-from conftest import MODES, render_template
+from helpers.rendering import MODES, render_template
 
 TRICKY_NAME = 'Tom\'s "T" {{x}} ünï😀'
 TRICKY_DESCRIPTION = "Quotes ' \" and braces {{ }} {% %} and <b>html</b> & ünïcödé 😀"
@@ -62,20 +67,25 @@ INVALID_ANSWERS = [
 ]
 
 
+def refused(result: Any) -> str:
+    """The refusal of a copie render that must fail: its message; nothing may be written."""
+    assert result.exit_code != 0 and result.exception is not None, result
+    assert result.project_dir is None
+    return str(result.exception)
+
+
 @pytest.mark.parametrize(("answers", "message"), INVALID_ANSWERS, ids=lambda v: str(v)[:40])
 def test_invalid_answers_fail_with_the_questions_message(
-    template_snapshot: Path, tmp_path: Path, answers: dict[str, str], message: str
+    copie: Any, template_snapshot: Path, answers: dict[str, str], message: str
 ) -> None:
     answers = {"name": "Todo", **answers}
-    destination = tmp_path / "project"
 
-    with pytest.raises(ValueError) as error:
-        render_template(destination, src=template_snapshot, **answers)
+    result = copie.copy(extra_answers=answers, template_dir=template_snapshot)
 
     question = next(iter(answers.keys() - {"name", "auth"}), "name")
-    assert f"question '{question}'" in str(error.value)
-    assert message in str(error.value)
-    assert not destination.exists()
+    assert f"question '{question}'" in refused(result)
+    assert message in refused(result)
+    assert not any(copie.test_dir.glob("copie*/*"))
 
 
 @pytest.mark.parametrize(
@@ -89,12 +99,12 @@ def test_invalid_answers_fail_with_the_questions_message(
     ],
 )
 def test_values_outside_the_choices_are_refused(
-    template_snapshot: Path, tmp_path: Path, answers: dict[str, str], copier_says: str
+    copie: Any, template_snapshot: Path, answers: dict[str, str], copier_says: str
 ) -> None:
-    with pytest.raises(ValueError, match=copier_says):
-        render_template(tmp_path / "project", src=template_snapshot, name="Todo", **answers)
+    result = copie.copy(extra_answers={"name": "Todo", **answers}, template_dir=template_snapshot)
 
-    assert not (tmp_path / "project").exists()
+    assert copier_says in refused(result)
+    assert not any(copie.test_dir.glob("copie*/*"))
 
 
 def test_the_copier_cli_reports_an_invalid_answer_and_writes_nothing(
@@ -125,13 +135,15 @@ def _files(root: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_rendering_twice_gives_identical_files(
-    template_snapshot: Path, tmp_path: Path, mode: str
+    copie: Any, template_snapshot: Path, mode: str
 ) -> None:
-    first = render_template(tmp_path / "a", src=template_snapshot, name="Twice", auth=mode)
-    second = render_template(tmp_path / "b", src=template_snapshot, name="Twice", auth=mode)
+    answers = {"name": "Twice", "auth": mode}
+    first = copie.copy(extra_answers=answers, template_dir=template_snapshot)
+    second = copie.copy(extra_answers=answers, template_dir=template_snapshot)
 
-    assert _files(first) == _files(second)
-    assert len(_files(first)) > 20
+    assert first.exit_code == 0 and second.exit_code == 0, (first, second)
+    assert _files(first.project_dir) == _files(second.project_dir)
+    assert len(_files(first.project_dir)) > 20
 
 
 @pytest.fixture(scope="module")
@@ -204,15 +216,31 @@ EXPECTED_ONLY_IN = {
 }
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_only_the_chosen_modes_files_exist(rendered_projects, mode: str) -> None:
-    project = rendered_projects[mode]
-    names = {path.name for path in project.rglob("*") if path.is_file()}
+#: Answer sets, one per mode, with non-default answers the project must record as given.
+ANSWER_SETS = {
+    "none": {"name": "Todo", "auth": "none", "mcp": False},
+    "service_http": {"name": "Service", "auth": "service_http", "domain": "api.example.com"},
+    "user_http": {"name": "Users", "auth": "user_http", "authorization_type": "basic"},
+    "oauth": {
+        "name": "OAuth",
+        "auth": "oauth",
+        "domain": "todo.example.com:8443",
+        "oauth_scope": "todos:read todos:write",
+    },
+}
 
+
+@pytest.mark.parametrize("mode", MODES)
+def test_only_the_chosen_modes_files_exist(copie: Any, template_snapshot: Path, mode: str) -> None:
+    result = copie.copy(extra_answers=ANSWER_SETS[mode], template_dir=template_snapshot)
+
+    assert result.exit_code == 0, result.exception
+    assert ANSWER_SETS[mode].items() <= result.answers.items()
+    names = {path.name for path in result.project_dir.rglob("*") if path.is_file()}
     for name, modes in EXPECTED_ONLY_IN.items():
         assert (name in names) == (mode in modes), name
     # No empty files left behind by a condition that rendered nothing.
-    assert all(path.stat().st_size > 0 for path in project.rglob("*") if path.is_file())
+    assert all(path.stat().st_size > 0 for path in result.project_dir.rglob("*") if path.is_file())
 
 
 @pytest.mark.parametrize("mode", MODES)

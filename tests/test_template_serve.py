@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_generated_projects import package_of, project_env
+from helpers.rendering import package_of, project_env
 
 
 def free_port() -> int:

@@ -10,24 +10,16 @@ from pathlib import Path
 
 import copier
 import pytest
-from test_update import make_v1, make_v2, owner_edits
-from test_update_support import (
-    REPO_ROOT,
-    commit_all,
-    copier_cli,
-    git,
-    init_repo,
-    isolated_git,
-    write_tree,
-)
+from helpers.commands import copier_cli
+from helpers.repos import REPO_ROOT, commit_all, git, init_repo, write_tree
+from helpers.small_template import make_v1, make_v2, owner_edits
 from typer.testing import CliRunner
 
 from generator import template_source
 from generator.cli import app
 from generator.errors import UserError
+from generator.render import open_template
 from generator.template_source import TemplateSource, default_source, portable_path, sync_store
-
-__all__ = ["isolated_git"]
 
 
 def ship(origin: Path, package_dir: Path) -> Path:
@@ -47,7 +39,7 @@ def store_refs(home: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def installed(tmp_path: Path, isolated_git: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def installed(tmp_path: Path, git_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A package directory that holds no checkout around it, as in site-packages."""
     package_dir = tmp_path / "site-packages" / "generator"
     package_dir.mkdir(parents=True)
@@ -62,22 +54,25 @@ def test_checkout_renders_its_own_head() -> None:
     assert source.vcs_ref == "HEAD"
 
 
-def test_checkout_reports_uncommitted_changes(
-    tmp_path: Path, isolated_git: Path, monkeypatch: pytest.MonkeyPatch
+def test_checkout_with_uncommitted_changes_is_rendered_as_a_draft(
+    tmp_path: Path, git_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checkout = make_v1(tmp_path / "checkout")
     monkeypatch.setattr(template_source, "PACKAGE_DIR", checkout / "generator")
 
-    clean = default_source()
+    source = default_source()
+    with open_template(source) as clean:
+        clean_draft = clean.draft
     write_tree(checkout, {"template/draft.txt": "work in progress\n"})
-    dirty = default_source()
+    with open_template(default_source()) as dirty:
+        dirty_draft = dirty.draft
 
-    assert clean == TemplateSource(src_path=str(checkout), vcs_ref="HEAD", dirty=False)
-    assert dirty.dirty is True
+    assert source == TemplateSource(src_path=str(checkout), vcs_ref="HEAD")
+    assert (clean_draft, dirty_draft) == (False, True)
 
 
 def test_installed_package_renders_from_the_store_with_a_portable_path(
-    tmp_path: Path, isolated_git: Path, installed: Path
+    tmp_path: Path, git_home: Path, installed: Path
 ) -> None:
     origin = make_v1(tmp_path / "origin")
     ship(origin, installed)
@@ -96,7 +91,7 @@ def test_installed_package_renders_from_the_store_with_a_portable_path(
 
 
 def test_plain_copier_update_after_upgrading_the_generator(
-    tmp_path: Path, isolated_git: Path, installed: Path
+    tmp_path: Path, git_home: Path, installed: Path
 ) -> None:
     origin, project = project_at_v1(tmp_path, installed)
     owner_edits(project)
@@ -113,7 +108,7 @@ def test_plain_copier_update_after_upgrading_the_generator(
 
 
 def test_an_older_generator_never_removes_newer_versions_from_the_store(
-    tmp_path: Path, isolated_git: Path
+    tmp_path: Path, git_home: Path
 ) -> None:
     origin = make_v1(tmp_path / "origin")
     old_bundle = ship(origin, tmp_path / "old")
@@ -122,7 +117,7 @@ def test_an_older_generator_never_removes_newer_versions_from_the_store(
 
     sync_store(new_bundle)
     _, old_commit = sync_store(old_bundle)
-    refs = store_refs(isolated_git)
+    refs = store_refs(git_home)
 
     assert "refs/tags/v2.0.0" in refs and "refs/tags/v1.0.0" in refs
     assert refs["refs/heads/main"] == git(origin, "rev-parse", "HEAD").strip()
@@ -150,10 +145,10 @@ def project_at_v1_with_v2_shipped(tmp_path: Path, installed: Path) -> tuple[Path
 
 
 def test_plugin_update_recreates_a_deleted_store(
-    tmp_path: Path, isolated_git: Path, installed: Path
+    tmp_path: Path, git_home: Path, installed: Path
 ) -> None:
     origin, project = project_at_v1_with_v2_shipped(tmp_path, installed)
-    store = isolated_git / ".local/share/chatgpt-plugin-generator"
+    store = git_home / ".local/share/chatgpt-plugin-generator"
     for path in sorted(store.rglob("*"), reverse=True):
         path.rmdir() if path.is_dir() else path.unlink()
 
@@ -165,7 +160,7 @@ def test_plugin_update_recreates_a_deleted_store(
 
 
 def test_plugin_update_defaults_to_the_version_the_generator_ships(
-    tmp_path: Path, isolated_git: Path, installed: Path
+    tmp_path: Path, git_home: Path, installed: Path
 ) -> None:
     origin, project = project_at_v1_with_v2_shipped(tmp_path, installed)
     write_tree(origin, {"template/LATER.md": "v3\n"})
@@ -184,20 +179,20 @@ def test_missing_template_is_one_sentence(installed: Path) -> None:
         default_source()
 
 
-def test_portable_path_outside_home_stays_absolute(tmp_path: Path, isolated_git: Path) -> None:
+def test_portable_path_outside_home_stays_absolute(tmp_path: Path, git_home: Path) -> None:
     outside = tmp_path / "elsewhere" / "template.bundle"
 
     assert portable_path(outside) == outside.resolve().as_posix()
-    assert portable_path(isolated_git / "x.bundle") == "~/x.bundle"
+    assert portable_path(git_home / "x.bundle") == "~/x.bundle"
 
 
 def test_xdg_data_home_moves_the_store(
-    tmp_path: Path, isolated_git: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, git_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("XDG_DATA_HOME", str(isolated_git / "data"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(git_home / "data"))
     origin = make_v1(tmp_path / "origin")
 
     bundle, _ = sync_store(ship(origin, tmp_path / "pkg"))
 
-    assert bundle == isolated_git / "data/chatgpt-plugin-generator/template.bundle"
+    assert bundle == git_home / "data/chatgpt-plugin-generator/template.bundle"
     assert portable_path(bundle) == "~/data/chatgpt-plugin-generator/template.bundle"

@@ -9,28 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_update_support import (
-    commit_all,
-    copier_cli,
-    generate,
-    git,
-    init_repo,
-    isolated_git,
-    make_v1,
-    make_v2,
-    owner_edits,
-    plugin,
-    tree_snapshot,
-    write_tree,
-)
+from helpers.commands import copier_cli, plugin
+from helpers.repos import commit_all, git, init_repo, write_tree
+from helpers.small_template import generate, make_v1, make_v2, owner_edits
+from helpers.trees import tree_snapshot
 
 from generator.update import CONFLICT_END, CONFLICT_START
 
-__all__ = ["isolated_git"]  # the fixture, imported so pytest finds it here
-
 
 @pytest.fixture
-def edited_project(tmp_path: Path, isolated_git: Path) -> tuple[Path, Path]:
+def edited_project(tmp_path: Path, git_home: Path) -> tuple[Path, Path]:
     """A v1 project with the owner's edits committed, and its origin already at v2."""
     origin = make_v1(tmp_path / "origin")
     project = generate(origin, tmp_path / "project")
@@ -99,7 +87,7 @@ def test_update_refuses_while_conflict_markers_remain_in_a_file_it_changes(
     assert "_commit: v2.0.0" in (project / ".copier-answers.yml").read_text()
 
 
-def test_untouched_v1_updated_to_v2_equals_fresh_v2(tmp_path: Path, isolated_git: Path) -> None:
+def test_untouched_v1_updated_to_v2_equals_fresh_v2(tmp_path: Path, git_home: Path) -> None:
     origin = make_v1(tmp_path / "origin")
     updated = generate(origin, tmp_path / "updated")
     make_v2(origin)
@@ -108,11 +96,11 @@ def test_untouched_v1_updated_to_v2_equals_fresh_v2(tmp_path: Path, isolated_git
     fresh = generate(origin, tmp_path / "fresh")
 
     assert code == 0, output
-    assert tree_snapshot(updated) == tree_snapshot(fresh)
+    assert tree_snapshot(updated, ("_commit:",)) == tree_snapshot(fresh, ("_commit:",))
     assert "_commit: v2.0.0" in (updated / ".copier-answers.yml").read_text()
 
 
-def test_data_answers_the_new_question(tmp_path: Path, isolated_git: Path) -> None:
+def test_data_answers_the_new_question(tmp_path: Path, git_home: Path) -> None:
     origin = make_v1(tmp_path / "origin")
     project = generate(origin, tmp_path / "project")
     make_v2(origin)
@@ -124,7 +112,7 @@ def test_data_answers_the_new_question(tmp_path: Path, isolated_git: Path) -> No
     assert (project / "README.md").read_text().rstrip().endswith("Apache-2.0")
 
 
-def test_vcs_ref_picks_the_version(tmp_path: Path, isolated_git: Path) -> None:
+def test_vcs_ref_picks_the_version(tmp_path: Path, git_home: Path) -> None:
     origin = make_v1(tmp_path / "origin")
     project = generate(origin, tmp_path / "project")
     make_v2(origin)
@@ -141,7 +129,7 @@ def test_vcs_ref_picks_the_version(tmp_path: Path, isolated_git: Path) -> None:
 def test_pretend_reports_and_writes_nothing(edited_project) -> None:
     origin, project = edited_project
     head_before = git(project, "rev-parse", "HEAD")
-    files_before = tree_snapshot(project, skip_lines=())
+    files_before = tree_snapshot(project)
 
     code, output = plugin("update", str(project), "--pretend")
 
@@ -149,7 +137,7 @@ def test_pretend_reports_and_writes_nothing(edited_project) -> None:
     assert "nothing was written" in output
     assert "CONTRIBUTING.md" in output and "obsolete.txt" in output
     assert "README.md" in output.split("Would conflict")[1]
-    assert tree_snapshot(project, skip_lines=()) == files_before
+    assert tree_snapshot(project) == files_before
     assert git(project, "rev-parse", "HEAD") == head_before
     assert git(project, "status", "--porcelain") == ""
 
@@ -179,7 +167,7 @@ def test_refuses_an_untracked_file(edited_project) -> None:
     )
 
 
-def test_refuses_a_project_without_answers_file(tmp_path: Path, isolated_git: Path) -> None:
+def test_refuses_a_project_without_answers_file(tmp_path: Path, git_home: Path) -> None:
     project = init_repo(tmp_path / "plain")
     write_tree(project, {"README.md": "not generated\n"})
     commit_all(project, "A project of its own")
@@ -191,9 +179,7 @@ def test_refuses_a_project_without_answers_file(tmp_path: Path, isolated_git: Pa
     assert output.count("\n") == 1, "the refusal must be one line"
 
 
-def test_refuses_a_directory_that_is_not_a_git_repository(
-    tmp_path: Path, isolated_git: Path
-) -> None:
+def test_refuses_a_directory_that_is_not_a_git_repository(tmp_path: Path, git_home: Path) -> None:
     origin = make_v1(tmp_path / "origin")
     result = copier_cli(tmp_path, "copy", "--defaults", str(origin), str(tmp_path / "loose"))
     assert result.returncode == 0, result.stderr
@@ -204,11 +190,11 @@ def test_refuses_a_directory_that_is_not_a_git_repository(
     assert "is not a git repository" in output
 
 
-def test_refuses_a_downgrade_in_one_sentence(tmp_path: Path, isolated_git: Path) -> None:
+def test_refuses_a_downgrade_in_one_sentence(tmp_path: Path, git_home: Path) -> None:
     origin = make_v1(tmp_path / "origin")
     make_v2(origin)
     project = generate(origin, tmp_path / "project")
-    before = tree_snapshot(project, skip_lines=())
+    before = tree_snapshot(project)
 
     code, output = plugin("update", str(project), "--vcs-ref", "v1.0.0", "--defaults")
 
@@ -219,7 +205,7 @@ def test_refuses_a_downgrade_in_one_sentence(tmp_path: Path, isolated_git: Path)
         "downgrades; install a newer chatgpt-plugin-generator or pass --vcs-ref with a newer "
         "version."
     ]
-    assert tree_snapshot(project, skip_lines=()) == before
+    assert tree_snapshot(project) == before
 
 
 def test_refuses_an_unknown_version(edited_project) -> None:
@@ -242,7 +228,7 @@ def test_rejects_malformed_data(edited_project) -> None:
     assert "--data 'license': write it as KEY=VALUE" in output
 
 
-def test_update_at_the_same_version_changes_nothing(tmp_path: Path, isolated_git: Path) -> None:
+def test_update_at_the_same_version_changes_nothing(tmp_path: Path, git_home: Path) -> None:
     origin = make_v1(tmp_path / "origin")
     project = generate(origin, tmp_path / "project")
 

@@ -15,34 +15,21 @@ import time
 from pathlib import Path
 
 import pytest
-from test_update_support import (
-    BIN_DIR,
-    commit_all,
-    generate,
-    git,
-    isolated_git,
-    make_v1,
-    make_v2,
-    owner_edits,
-    plugin,
-    tree_snapshot,
-    write_tree,
-)
-
-__all__ = ["isolated_git"]
-
-PLUGIN = str(BIN_DIR / "plugin")
+from helpers.commands import PLUGIN, plugin
+from helpers.repos import commit_all, git, write_tree
+from helpers.small_template import generate, make_v1, make_v2, owner_edits
+from helpers.trees import tree_snapshot
 
 
 @pytest.fixture
-def v1_project(tmp_path: Path, isolated_git: Path) -> tuple[Path, Path]:
+def v1_project(tmp_path: Path, git_home: Path) -> tuple[Path, Path]:
     """An untouched v1 project, and its origin at v1."""
     origin = make_v1(tmp_path / "origin")
     return origin, generate(origin, tmp_path / "project")
 
 
 @pytest.fixture
-def edited_project_v2(tmp_path: Path, isolated_git: Path) -> tuple[Path, Path]:
+def edited_project_v2(tmp_path: Path, git_home: Path) -> tuple[Path, Path]:
     """A v1 project with the owner's edits committed, and its origin already at v2."""
     origin = make_v1(tmp_path / "origin")
     project = generate(origin, tmp_path / "project")
@@ -125,7 +112,7 @@ def test_bad_yaml_in_the_answers_file_is_one_sentence(v1_project) -> None:
 
 @pytest.mark.parametrize("kind", ["checkout", "bundle"])
 def test_an_unknown_recorded_commit_is_named_in_the_advice(
-    tmp_path: Path, isolated_git: Path, kind: str
+    tmp_path: Path, git_home: Path, kind: str
 ) -> None:
     origin = make_v1(tmp_path / "origin")
     make_v2(origin)
@@ -282,9 +269,7 @@ def test_ctrl_c_at_a_prompt_exits_130_with_one_line(v1_project) -> None:
     assert unchanged(project, before, head)
 
 
-def test_ctrl_c_at_many_moments_leaves_the_project_whole(
-    tmp_path: Path, isolated_git: Path
-) -> None:
+def test_ctrl_c_at_many_moments_leaves_the_project_whole(tmp_path: Path, git_home: Path) -> None:
     """SIGINT at spread-out moments of a real update: unchanged, or completely updated."""
     origin = make_v1(tmp_path / "origin")
     pristine = generate(origin, tmp_path / "pristine")
@@ -357,7 +342,7 @@ def test_ctrl_c_at_many_moments_leaves_the_project_whole(
 
 
 def test_ctrl_c_while_the_update_is_applied_finishes_it(
-    tmp_path: Path, isolated_git: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, git_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A real SIGINT after the first file is written: every file still arrives, exit 130."""
     import generator.update

@@ -4,38 +4,26 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+import re
 from pathlib import Path
 
 import pexpect
 import pytest
-import test_new_support as support
+from helpers.commands import PLUGIN
+from helpers.repos import git
+from helpers.trees import leftovers
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.data_structures import Size
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output.vt100 import Vt100_Output
 
 from generator.answers import Questionnaire
-from generator.render import open_template
-from generator.template_source import TemplateSource
 from generator.wizard import make_asker
-
-git_home = support.git_home  # fixture
-template_repo = support.template_repo  # fixture
-PLUGIN = support.PLUGIN
-git = support.git
-leftovers = support.leftovers
 
 ENTER = "\r"
 DOWN = "\x1b[B"
 CLEAR_LINE = "\x15"  # Ctrl-U: the text fields start filled with their default
 CTRL_C = "\x03"
-
-
-@pytest.fixture
-def questionnaire(template_repo: Path) -> Iterator[Questionnaire]:
-    with open_template(TemplateSource(str(template_repo))) as opened:
-        yield Questionnaire.from_worker(opened.worker())
 
 
 def run_wizard(questionnaire: Questionnaire, keys: str) -> tuple[dict[str, object], str]:
@@ -44,7 +32,7 @@ def run_wizard(questionnaire: Questionnaire, keys: str) -> tuple[dict[str, objec
     output = Vt100_Output(screen, lambda: Size(rows=40, columns=160), term="xterm")
     with create_pipe_input() as typed, create_app_session(input=typed, output=output):
         typed.send_text(keys)
-        answers = questionnaire.resolve({}, use_defaults=False, ask=make_asker())
+        answers = questionnaire.resolve({}, use_defaults=False, ask=make_asker()).answers
     return answers, screen.getvalue()
 
 
@@ -55,6 +43,7 @@ def test_every_prompt_answered_with_a_wrong_name_corrected(questionnaire: Questi
         + CLEAR_LINE + "todo.example.com" + ENTER
         + DOWN + DOWN + ENTER  # auth: none -> service_http -> user_http
         + DOWN + ENTER  # authorization_type: basic
+        + ENTER  # mcp: yes, the default
         + CLEAR_LINE + "todo_plus_v2" + ENTER  # model_name
         + ENTER  # package_name: its default follows the model name
         + CLEAR_LINE + "Todos, from ChatGPT." + ENTER
@@ -68,19 +57,26 @@ def test_every_prompt_answered_with_a_wrong_name_corrected(questionnaire: Questi
         "domain": "todo.example.com",
         "auth": "user_http",
         "authorization_type": "basic",
+        "mcp": True,
         "model_name": "todo_plus_v2",
         "package_name": "todo_plus_v2",
         "description": "Todos, from ChatGPT.",
-        "model_description": answers["model_description"],
+        "model_description": (
+            "Plugin for managing a todo list. Use it when the user asks to add, list or delete "
+            "todos. List the todos before deleting one, and refer to todos by their text, not "
+            "by their id."
+        ),
         "contact_email": "help@todo.example.com",
         "legal_info_url": "https://todo.example.com/legal",
     }
-    # The first name would have been refused by resolve() itself: the prompt asked again.
-    assert screen.count("Plugin name shown to people") >= 1
+    # The refused name was never accepted: the name prompt closed on the corrected one.
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
+    assert "(name_for_human, at most 20 characters) Todo Plus\r\n" in shown
+    assert "A name far longer than twenty" not in shown
 
 
 def test_defaults_derive_from_earlier_answers(questionnaire: Questionnaire) -> None:
-    keys = "Todo Plus" + ENTER + CLEAR_LINE + "todo.example.com" + ENTER + ENTER * 8
+    keys = "Todo Plus" + ENTER + CLEAR_LINE + "todo.example.com" + ENTER + ENTER * 9
     answers, _ = run_wizard(questionnaire, keys)
     assert answers["auth"] == "none"
     assert answers["model_name"] == "todo_plus"
@@ -93,7 +89,7 @@ def test_wrong_domain_is_asked_again(questionnaire: Questionnaire) -> None:
         "Todo" + ENTER
         + CLEAR_LINE + "https://todo.example.com" + ENTER
         + CLEAR_LINE + "todo.example.com" + ENTER
-        + ENTER * 8
+        + ENTER * 9
     )  # fmt: skip
     answers, _ = run_wizard(questionnaire, keys)
     assert answers["domain"] == "todo.example.com"
@@ -130,7 +126,7 @@ def test_terminal_session_creates_the_project(tmp_path: Path, template_repo: Pat
     child.send(CLEAR_LINE + "https://todo.example.com" + ENTER)
     child.expect('Type the host without the scheme: "todo.example.com"')
     child.send(CLEAR_LINE + "todo.example.com" + ENTER)
-    for _ in range(6):  # model_name .. legal_info_url: accept the defaults
+    for _ in range(7):  # mcp, model_name .. legal_info_url: accept the defaults
         child.expect(r"\?")
         child.send(ENTER)
     child.expect("Next steps")

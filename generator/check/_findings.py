@@ -72,8 +72,3 @@ class Report:
     def count(self, severity: Severity) -> int:
         """How many findings have this severity."""
         return sum(1 for finding in self.findings if finding.severity == severity)
-
-    @property
-    def codes(self) -> set[str]:
-        """The codes found, for quick membership tests."""
-        return {finding.code for finding in self.findings}
