@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	if [ -z "$$uv" ] && [ -x "$(BIN)/uv" ]; then uv="$(BIN)/uv"; fi; \
 	if [ -n "$$uv" ] && [ ! -x "$(BIN)/python" ]; then \
 		echo "Creating $(VENV) with uv ($$uv)."; \
-		"$$uv" venv --quiet --seed --python "$(PYTHON)" "$(VENV)"; \
+		"$$uv" venv --quiet --python "$(PYTHON)" "$(VENV)"; \
 	fi; \
 	if [ -z "$$uv" ]; then \
 		echo "uv is not on PATH: creating $(VENV) and installing uv from PyPI into it."; \
