@@ -23,7 +23,6 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from test_pins import PINS_FILE, installed_closure, read_pins
