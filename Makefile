@@ -2,12 +2,14 @@
 #
 # .venv gets the generator with its test extra, at the versions template/constraints.txt pins
 # (the versions every generated project installs), so the tests run exactly those. The installer
-# is uv when it is on PATH; otherwise uv is installed from PyPI into .venv first, and if that
-# fails, pip installs everything.
+# is uv (`make UV=/path/to/uv`, else the one on PATH); without one, uv is installed from PyPI
+# into .venv first, and if that fails, pip installs everything. The test extra brings uv, which
+# `make demo` hands to the demo project's own Makefile.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+UV ?=
 CONSTRAINTS := template/constraints.txt
 PORT ?= 5003
 DEMO_DIR ?= build/demo-plugin-$(PORT)
@@ -29,7 +31,7 @@ export PORT_CHECK
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make with PYTHON=python3.11 (or newer).")'
 	@set -e; \
-	uv="$$(command -v uv || true)"; \
+	uv="$(UV)"; [ -n "$$uv" ] || uv="$$(command -v uv || true)"; \
 	if [ -z "$$uv" ] && [ -x "$(BIN)/uv" ]; then uv="$(BIN)/uv"; fi; \
 	if [ -n "$$uv" ] && [ ! -x "$(BIN)/python" ]; then \
 		echo "Creating $(VENV) with uv ($$uv)."; \
@@ -52,11 +54,12 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@touch $(STAMP)
 
 ## demo: render a demo plugin (auth none) for localhost:PORT (default 5003) and start it there
+# The demo project's make gets none of this make's variables (MAKEFLAGS), only its uv.
 demo: $(STAMP)
 	@$(BIN)/python -c "$$PORT_CHECK" '$(PORT)'
 	@if [ -d "$(DEMO_DIR)" ]; then echo "Reusing $(DEMO_DIR) (delete it to render a fresh one)."; \
 	else $(BIN)/plugin new "$(DEMO_DIR)" --defaults --name "Demo Todo" --domain "localhost:$(PORT)" --auth none; fi
-	$(MAKE) -C "$(DEMO_DIR)" run
+	MAKEFLAGS= $(MAKE) -C "$(DEMO_DIR)" run UV="$(abspath $(BIN))/uv"
 
 ## test: run the whole test suite, including every auth mode's generated test suite
 test: $(STAMP)

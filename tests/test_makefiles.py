@@ -1,10 +1,10 @@
-"""A generated project's Makefile builds .venv with uv, bootstraps uv, or falls back to pip.
+"""The Makefiles: a generated project's builds .venv with uv, bootstraps uv, or falls back to
+pip; the repository's `make demo PORT=...` serves the demo there, or says why it cannot.
 
-Each way runs the real `make` in a fresh copy of a rendered project, with the real uv and pip,
-offline: the only package source is a local wheelhouse of the wheels this environment has
-installed (repacked from its site-packages, since the tests never reach an index). The
-wheelhouse also holds a newer decoy release of a pinned package, so an installer that ignored
-constraints.txt would pick it.
+Each way runs the real `make`, with the real uv and pip, offline: the only package source is a
+local wheelhouse of the wheels this environment has installed (repacked from its site-packages,
+since the tests never reach an index). The wheelhouse also holds a newer decoy release of a
+pinned package, so an installer that ignored constraints.txt would pick it.
 """
 
 from __future__ import annotations
@@ -15,14 +15,19 @@ import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
+import httpx
 import pytest
+from conftest import REPO
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from test_pins import PINS_FILE, installed_closure, read_pins
@@ -100,8 +105,8 @@ def path_without_uv(extra: Path | None = None) -> str:
     return os.pathsep.join(([str(extra)] if extra else []) + kept)
 
 
-def make(project: Path, target: str, wheels: Path, path: str) -> subprocess.CompletedProcess:
-    """`make target` in `project`, offline: pip and uv see only `wheels`."""
+def offline_env(wheels: Path, path: str) -> dict[str, str]:
+    """This environment with PATH `path`, where pip and uv see no index, only `wheels`."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -120,10 +125,15 @@ def make(project: Path, target: str, wheels: Path, path: str) -> subprocess.Comp
         UV_CACHE_DIR=str(wheels.parent / "uv-cache"),
         UV_PYTHON_DOWNLOADS="never",
     )
+    return env
+
+
+def make(project: Path, target: str, wheels: Path, path: str) -> subprocess.CompletedProcess:
+    """`make target` in `project`, offline: pip and uv see only `wheels`."""
     return subprocess.run(
         ["make", target],
         cwd=project,
-        env=env,
+        env=offline_env(wheels, path),
         capture_output=True,
         text=True,
         timeout=300,
@@ -195,3 +205,93 @@ def test_without_uv_anywhere_pip_installs_everything(
     assert "Could not install uv: installing with pip instead (slower)." in done.stdout
     assert not (project / ".venv/bin/uv").exists()
     assert_pinned_install(project, "pip")
+
+
+# -- the repository's `make demo` ----------------------------------------------------------------
+
+
+def demo_argv(port: int | str, demo_dir: Path) -> list[str]:
+    """`make demo` in the repository, using this environment's tools instead of (re)building
+    .venv: `-o` keeps make from reinstalling it, BIN points at this interpreter's bin."""
+    bin_dir = Path(sys.executable).parent
+    return [
+        "make", "-C", str(REPO), "-o", ".venv/.installed", f"BIN={bin_dir}", "demo",
+        f"PORT={port}", f"DEMO_DIR={demo_dir}",
+    ]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_make_demo_on_a_busy_port_says_so_in_one_sentence(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        done = subprocess.run(
+            demo_argv(port, tmp_path / "demo"), capture_output=True, text=True, timeout=60
+        )
+
+    assert done.returncode != 0
+    assert (
+        f"Port {port} is already in use: stop what listens there, or pick another one, "
+        f"e.g. make demo PORT={port + 1}."
+    ) in done.stderr.splitlines()
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "demo").exists(), "nothing is rendered for a busy port"
+
+
+def test_make_demo_refuses_a_port_that_is_no_number(tmp_path: Path) -> None:
+    done = subprocess.run(
+        demo_argv("50x", tmp_path / "demo"), capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode != 0
+    assert "PORT=50x is not a port number: pick one from 1 to 65535, e.g. make demo PORT=5010." in (
+        done.stderr.splitlines()
+    )
+    assert not (tmp_path / "demo").exists()
+
+
+def test_make_demo_renders_for_the_port_and_serves_there(
+    tmp_path: Path, wheelhouses: dict[str, Path]
+) -> None:
+    port = free_port()
+    demo = tmp_path / "demo"
+    env = offline_env(wheelhouses["plain"], path_without_uv())
+    env["HOME"] = str(tmp_path)  # plugin new's first commit: no git identity, its fallback
+    log = tmp_path / "demo.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            demo_argv(port, demo),
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        manifest = None
+        for _ in range(600):
+            if server.poll() is not None:
+                break
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/.well-known/ai-plugin.json")
+            except httpx.TransportError:
+                answer = None
+            if answer is not None and answer.status_code == 200:
+                manifest = answer.json()
+                break
+            time.sleep(0.1)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert manifest is not None, log.read_text()
+    assert manifest["api"]["url"].startswith(f"http://localhost:{port}/"), manifest["api"]
+    assert f"domain: localhost:{port}" in (demo / ".copier-answers.yml").read_text()
+    assert "uv is not on PATH" not in log.read_text(), "the demo must use the generator's uv"
