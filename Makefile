@@ -4,7 +4,8 @@
 # (the versions every generated project installs), so the tests run exactly those. The installer
 # is uv (`make UV=/path/to/uv`, else the one on PATH); without one, uv is installed from PyPI
 # into .venv first, and if that fails, pip installs everything. The test extra brings uv, which
-# `make demo` hands to the demo project's own Makefile.
+# `make demo` hands to the demo project's own Makefile. A venv made by uv is seeded with pip,
+# which the packaging tests use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -35,7 +36,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	if [ -z "$$uv" ] && [ -x "$(BIN)/uv" ]; then uv="$(BIN)/uv"; fi; \
 	if [ -n "$$uv" ] && [ ! -x "$(BIN)/python" ]; then \
 		echo "Creating $(VENV) with uv ($$uv)."; \
-		"$$uv" venv --quiet --python "$(PYTHON)" "$(VENV)"; \
+		"$$uv" venv --quiet --seed --python "$(PYTHON)" "$(VENV)"; \
 	fi; \
 	if [ -z "$$uv" ]; then \
 		echo "uv is not on PATH: creating $(VENV) and installing uv from PyPI into it."; \
