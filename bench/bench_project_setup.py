@@ -105,8 +105,13 @@ def measure(rounds: int, workdir: Path, env: dict[str, str]) -> dict[str, list[d
     for index in range(rounds):
         order = list(ways.items()) if index % 2 == 0 else list(reversed(ways.items()))
         for label, way in order:
-            print(f"round {index + 1}: {label}", file=sys.stderr)
-            results[label].append(way(fresh(), env))
+            times = way(fresh(), env)
+            results[label].append(times)
+            print(
+                f"round {index + 1}: {label}: install {times['install']:.1f} s, "
+                f"tests {times['tests']:.1f} s, load {os.getloadavg()[0]:.1f}",
+                file=sys.stderr,
+            )
     return results
 
 
