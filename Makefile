@@ -40,8 +40,8 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	fi; \
 	if [ -z "$$uv" ]; then \
 		echo "uv is not on PATH: creating $(VENV) and installing uv from PyPI into it."; \
-		[ -x "$(BIN)/python" ] || $(PYTHON) -m venv "$(VENV)"; \
-		if "$(BIN)/python" -m pip install --quiet --disable-pip-version-check uv; then \
+		"$(BIN)/python" -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv "$(VENV)"; \
+		if "$(BIN)/python" -m pip install --quiet --disable-pip-version-check uv >/dev/null 2>&1; then \
 			uv="$(BIN)/uv"; \
 		else \
 			echo "Could not install uv: installing with pip instead (slower)."; \
