@@ -1,0 +1,297 @@
+"""The Makefiles: a generated project's builds .venv with uv, bootstraps uv, or falls back to
+pip; the repository's `make demo PORT=...` serves the demo there, or says why it cannot.
+
+Each way runs the real `make`, with the real uv and pip, offline: the only package source is a
+local wheelhouse of the wheels this environment has installed (repacked from its site-packages,
+since the tests never reach an index). The wheelhouse also holds a newer decoy release of a
+pinned package, so an installer that ignored constraints.txt would pick it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+import httpx
+import pytest
+from helpers.pins import PINS_FILE, installed_closure, read_pins
+from helpers.repos import REPO_ROOT as REPO
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+DECOY = "iniconfig"  # pytest needs it; a decoy 99.0 would win without the pin
+DECOY_VERSION = "99.0"
+UV = Path(sys.executable).parent / "uv"
+
+
+def repack(dist: metadata.Distribution, out: Path, version: str | None = None) -> Path:
+    """A wheel of an installed distribution, rebuilt from its RECORD (optionally re-versioned)."""
+    name = re.sub(r"[-_.]+", "_", dist.metadata["Name"])
+    version = version or dist.version
+    wheel_meta = dist.read_text("WHEEL") or ""
+    tags = [
+        line.split(":", 1)[1].strip().split("-")
+        for line in wheel_meta.splitlines()
+        if "Tag:" in line
+    ]
+    tag = "-".join(".".join(dict.fromkeys(t[i] for t in tags)) for i in range(3))
+    scripts = {ep.name for ep in dist.entry_points if ep.group.endswith("_scripts")}
+    info, data = f"{name}-{version}.dist-info", f"{name}-{version}.data"
+    target = out / f"{name}-{version}-{tag}.whl"
+    records = []
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as archive:
+        for file in dist.files or []:
+            parts = file.parts
+            if "__pycache__" in parts:
+                continue
+            if parts[0] == "..":
+                # ../../../bin/NAME: entry-point wrappers are the installer's; keep shipped ones.
+                if parts[:4] != ("..", "..", "..", "bin") or parts[-1] in scripts:
+                    continue
+                arcname = f"{data}/scripts/{parts[-1]}"
+            elif parts[0].endswith(".dist-info"):
+                if parts[-1] in {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}:
+                    continue
+                arcname = "/".join((info, *parts[1:]))
+            else:
+                arcname = file.as_posix()
+            path = Path(str(file.locate()))
+            content = path.read_bytes()
+            if arcname == f"{info}/METADATA":
+                content = re.sub(rb"(?m)^Version: .*$", f"Version: {version}".encode(), content)
+            archive.writestr(zipfile.ZipInfo.from_file(path, arcname), content)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=")
+            records.append(f"{arcname},sha256={digest.decode()},{len(content)}\n")
+        records.append(f"{info}/RECORD,,\n")
+        archive.writestr(f"{info}/RECORD", "".join(records))
+    return target
+
+
+@pytest.fixture(scope="module")
+def wheelhouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """{"plain": the pinned wheels, hatchling and a decoy; "with uv": the same plus uv}."""
+    plain = tmp_path_factory.mktemp("wheelhouse")
+    builder = installed_closure([Requirement("hatchling"), Requirement("editables")])
+    for name in sorted(set(read_pins(PINS_FILE.read_text(encoding="utf-8"))) | builder):
+        repack(metadata.distribution(name), plain)
+    repack(metadata.distribution(DECOY), plain, version=DECOY_VERSION)
+    with_uv = tmp_path_factory.mktemp("wheelhouse-uv")
+    for wheel in plain.iterdir():
+        os.link(wheel, with_uv / wheel.name)
+    repack(metadata.distribution("uv"), with_uv)
+    return {"plain": plain, "with uv": with_uv}
+
+
+def path_without_uv(extra: Path | None = None) -> str:
+    """PATH with no directory that holds a uv (this environment's bin has one), plus `extra`."""
+    kept = [
+        entry
+        for entry in os.environ.get("PATH", os.defpath).split(os.pathsep)
+        if entry and not (Path(entry) / "uv").exists()
+    ]
+    return os.pathsep.join(([str(extra)] if extra else []) + kept)
+
+
+def offline_env(wheels: Path, path: str) -> dict[str, str]:
+    """This environment with PATH `path`, where pip and uv see no index, only `wheels`."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PIP_", "UV_", "VIRTUAL_ENV", "PYTHON", "MAKE"))
+    }
+    env.update(
+        PATH=path,
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_NO_INDEX="1",
+        PIP_FIND_LINKS=str(wheels),
+        PIP_NO_CACHE_DIR="1",
+        PIP_NO_COMPILE="1",  # bytecode is compiled on first import anyway; saves seconds here
+        UV_OFFLINE="1",
+        UV_NO_CONFIG="1",
+        UV_FIND_LINKS=str(wheels),
+        UV_CACHE_DIR=str(wheels.parent / "uv-cache"),
+        UV_PYTHON_DOWNLOADS="never",
+    )
+    return env
+
+
+def make(project: Path, target: str, wheels: Path, path: str) -> subprocess.CompletedProcess:
+    """`make target` in `project`, offline: pip and uv see only `wheels`."""
+    return subprocess.run(
+        ["make", target],
+        cwd=project,
+        env=offline_env(wheels, path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def installed(project: Path) -> dict[str, tuple[str, str]]:
+    """{canonical name: (version, installer)} of every distribution in the project's .venv."""
+    code = (
+        "import importlib.metadata as m, json\n"
+        "print(json.dumps({d.metadata['Name']: [d.version, (d.read_text('INSTALLER') or '')"
+        ".strip()] for d in m.distributions()}))"
+    )
+    done = subprocess.run(
+        [project / ".venv/bin/python", "-c", code], capture_output=True, text=True, check=True
+    )
+    return {canonicalize_name(k): tuple(v) for k, v in json.loads(done.stdout).items()}
+
+
+@pytest.fixture
+def project(tmp_path: Path, rendered_project: Callable[[str], Path]) -> Path:
+    """A fresh, writable copy of the rendered `none` project, without any .venv."""
+    return Path(shutil.copytree(rendered_project("none"), tmp_path / "project"))
+
+
+def assert_pinned_install(project: Path, installer: str) -> None:
+    pins = read_pins(PINS_FILE.read_text(encoding="utf-8"))
+    venv = installed(project)
+    assert venv[DECOY][0] == pins[DECOY], "the decoy won: constraints.txt was not applied"
+    wrong = {n: v for n, (v, _) in venv.items() if n in pins and v != pins[n]}
+    assert not wrong, f"installed versions that differ from the pins: {wrong}"
+    assert {"fastapi", "uvicorn", "pytest", "ruff"} <= set(venv)
+    assert venv["fastapi"][1] == installer
+
+
+def test_uv_on_path_builds_the_venv(project: Path, wheelhouses: dict[str, Path]) -> None:
+    bin_dir = project.parent / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "uv").symlink_to(UV)
+
+    done = make(project, "test", wheelhouses["plain"], path_without_uv(bin_dir))
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Creating .venv with uv ({bin_dir / 'uv'})." in done.stdout
+    assert not (project / ".venv/bin/uv").exists()
+    assert " passed" in done.stdout
+    assert_pinned_install(project, "uv")
+
+
+def test_without_uv_the_makefile_installs_uv_into_the_venv_first(
+    project: Path, wheelhouses: dict[str, Path]
+) -> None:
+    done = make(project, ".venv/.installed", wheelhouses["with uv"], path_without_uv())
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "uv is not on PATH: creating .venv and installing uv from PyPI into it." in done.stdout
+    assert (project / ".venv/bin/uv").is_file()
+    assert_pinned_install(project, "uv")
+
+
+def test_without_uv_anywhere_pip_installs_everything(
+    project: Path, wheelhouses: dict[str, Path]
+) -> None:
+    done = make(project, ".venv/.installed", wheelhouses["plain"], path_without_uv())
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Could not install uv: installing with pip instead (slower)." in done.stdout
+    assert not (project / ".venv/bin/uv").exists()
+    assert_pinned_install(project, "pip")
+
+
+# -- the repository's `make demo` ----------------------------------------------------------------
+
+
+def demo_argv(port: int | str, demo_dir: Path) -> list[str]:
+    """`make demo` in the repository, using this environment's tools instead of (re)building
+    .venv: `-o` keeps make from reinstalling it, BIN points at this interpreter's bin."""
+    bin_dir = Path(sys.executable).parent
+    return [
+        "make", "-C", str(REPO), "-o", ".venv/.installed", f"BIN={bin_dir}", "demo",
+        f"PORT={port}", f"DEMO_DIR={demo_dir}",
+    ]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_make_demo_on_a_busy_port_says_so_in_one_sentence(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        done = subprocess.run(
+            demo_argv(port, tmp_path / "demo"), capture_output=True, text=True, timeout=60
+        )
+
+    assert done.returncode != 0
+    assert (
+        f"Port {port} is already in use: stop what listens there, or pick another one, "
+        f"e.g. make demo PORT={port + 1}."
+    ) in done.stderr.splitlines()
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "demo").exists(), "nothing is rendered for a busy port"
+
+
+def test_make_demo_refuses_a_port_that_is_no_number(tmp_path: Path) -> None:
+    done = subprocess.run(
+        demo_argv("50x", tmp_path / "demo"), capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode != 0
+    assert "PORT=50x is not a port number: pick one from 1 to 65535, e.g. make demo PORT=5010." in (
+        done.stderr.splitlines()
+    )
+    assert not (tmp_path / "demo").exists()
+
+
+def test_make_demo_renders_for_the_port_and_serves_there(
+    tmp_path: Path, wheelhouses: dict[str, Path]
+) -> None:
+    port = free_port()
+    demo = tmp_path / "demo"
+    env = offline_env(wheelhouses["plain"], path_without_uv())
+    env["HOME"] = str(tmp_path)  # plugin new's first commit: no git identity, its fallback
+    log = tmp_path / "demo.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            demo_argv(port, demo),
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        manifest = None
+        for _ in range(600):
+            if server.poll() is not None:
+                break
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/.well-known/ai-plugin.json")
+            except httpx.TransportError:
+                answer = None
+            if answer is not None and answer.status_code == 200:
+                manifest = answer.json()
+                break
+            time.sleep(0.1)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert manifest is not None, log.read_text()
+    assert manifest["api"]["url"].startswith(f"http://localhost:{port}/"), manifest["api"]
+    assert f"domain: localhost:{port}" in (demo / ".copier-answers.yml").read_text()
+    assert "uv is not on PATH" not in log.read_text(), "the demo must use the generator's uv"
