@@ -374,14 +374,13 @@ def _run_copier_update(
     use_defaults: bool,
 ) -> Any:
     """Call copier.run_update in `clone`; return its worker; one sentence for each failure."""
-    import warnings
-
     import copier
     from copier.errors import CopierAnswersInterrupt, CopierError
     from plumbum import ProcessExecutionError
 
-    with _interrupts_noted() as pressed, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    from generator._copier import silenced_warnings
+
+    with _interrupts_noted() as pressed, silenced_warnings():
         try:
             return copier.run_update(
                 dst_path=clone,
@@ -521,12 +520,11 @@ def _keep_edited_deletions(
     The project's version is compared with the file the last template version rendered, in a
     fresh copy of that version with the recorded answers.
     """
-    import warnings
-
     import copier
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    from generator._copier import silenced_warnings
+
+    with silenced_warnings():
         copier.run_copy(
             str(answers["_src_path"]),
             last_version,
