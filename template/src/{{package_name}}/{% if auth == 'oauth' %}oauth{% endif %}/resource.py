@@ -107,11 +107,16 @@ def _audience_matches(settings: Settings, token_resource: str | None, resource: 
 
 
 def check_access_token(
-    conn: sqlite3.Connection, settings: Settings, authorization: str | None, resource: str
+    conn: sqlite3.Connection,
+    settings: Settings,
+    authorization: str | None,
+    resource: str,
+    require_scope: bool = True,
 ) -> AccessGrant:
     """The grant of the bearer token in an Authorization header, valid at `resource`.
 
-    Raises TokenRejected (401 without a valid token for this resource, 403 without the scope).
+    Raises TokenRejected: 401 without a valid token for this resource, 403 without the scope
+    (unless `require_scope` is False: then scope_challenge tells later).
     """
     if not authorization:
         raise TokenRejected(
@@ -128,27 +133,39 @@ def check_access_token(
         # RFC 8707: a token minted for another resource is no token here (no passthrough).
         detail = "The access token was issued for another resource."
         raise TokenRejected(401, detail, challenge(settings, resource, "invalid_token", detail))
-    required = settings.oauth_scope.split()
-    # The user consented to the token's scope only: a narrower grant reaches nothing here.
-    if not set(required) <= set(row["scope"].split()):
-        detail = f"The access token lacks the scope {settings.oauth_scope!r}: sign in again."
-        raise TokenRejected(
-            403, detail, challenge(settings, resource, "insufficient_scope", detail)
-        )
-    return AccessGrant(
+    grant = AccessGrant(
         user_id=str(row["user_id"]),
         client_id=row["client_id"],
         scopes=tuple(row["scope"].split()),
         resource=row["resource"],
         expires_at=int(row["access_expires_at"]),
     )
+    missing = scope_challenge(settings, grant, resource)
+    if require_scope and missing is not None:
+        raise TokenRejected(403, _scope_detail(settings), missing)
+    return grant
+
+
+def _scope_detail(settings: Settings) -> str:
+    return f"The access token lacks the scope {settings.oauth_scope!r}: sign in again."
+
+
+def scope_challenge(settings: Settings, grant: AccessGrant, resource: str) -> str | None:
+    """The 403 insufficient_scope challenge when `grant` lacks a needed scope, else None."""
+    # The user consented to the token's scope only: a narrower grant reaches nothing here.
+    if set(settings.oauth_scope.split()) <= set(grant.scopes):
+        return None
+    return challenge(settings, resource, "insufficient_scope", _scope_detail(settings))
 
 
 def mcp_token_check(
-    conn: sqlite3.Connection, settings: Settings, authorization: str | None
+    conn: sqlite3.Connection,
+    settings: Settings,
+    authorization: str | None,
+    require_scope: bool = True,
 ) -> AccessGrant:
     """check_access_token for the MCP endpoint: only tokens minted for <BASE_URL>/mcp."""
-    return check_access_token(conn, settings, authorization, mcp_resource(settings))
+    return check_access_token(conn, settings, authorization, mcp_resource(settings), require_scope)
 
 
 async def current_user(request: Request) -> str:
