@@ -12,14 +12,24 @@ One module per concern, each importing only those listed before it:
 """
 
 from .endpoints import router
-from .metadata import security_schemes
-from .resource import check_access_token, current_user, mcp_resource, mcp_token_check
+from .metadata import security_schemes, tool_security_schemes
+from .resource import (
+    authenticate_mcp,
+    check_access_token,
+    current_user,
+    mcp_resource,
+    mcp_token_check,
+    scope_challenge,
+)
 
 __all__ = [
+    "authenticate_mcp",
     "check_access_token",
     "current_user",
     "mcp_resource",
     "mcp_token_check",
     "router",
+    "scope_challenge",
     "security_schemes",
+    "tool_security_schemes",
 ]

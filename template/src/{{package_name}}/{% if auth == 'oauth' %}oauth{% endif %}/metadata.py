@@ -69,6 +69,11 @@ def protected_resource_metadata(settings: Settings) -> dict[str, Any]:
     }
 
 
+def tool_security_schemes(settings: Settings) -> list[dict[str, Any]]:
+    """The securitySchemes of every MCP tool: OAuth with the supported scopes (ChatGPT apps)."""
+    return [{"type": "oauth2", "scopes": settings.oauth_scope.split()}]
+
+
 def security_schemes(settings: Settings) -> dict[str, Any]:
     """OpenAPI components.securitySchemes describing this server's authorization code flow."""
     base_url = settings.base_url

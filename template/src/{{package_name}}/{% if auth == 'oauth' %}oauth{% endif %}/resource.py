@@ -168,6 +168,24 @@ def mcp_token_check(
     return check_access_token(conn, settings, authorization, mcp_resource(settings), require_scope)
 
 
+async def authenticate_mcp(request: Request, settings: Settings, conn: sqlite3.Connection) -> str:
+    """The MCP endpoint's check: the owner id of a token minted for <BASE_URL>/mcp.
+
+    Raises HTTPException 401 with the RFC 9728 challenge. The scope is not required here, so
+    that a client can still list the tools: each tool call checks it (scope_challenge) and
+    answers an auth error result that carries the 403 challenge, as ChatGPT expects. The grant
+    is kept in the request's state as `oauth_grant` for that check.
+    """
+    try:
+        grant = mcp_token_check(
+            conn, settings, request.headers.get("authorization"), require_scope=False
+        )
+    except TokenRejected as rejected:
+        raise HTTPException(rejected.status, rejected.detail, headers=rejected.headers) from None
+    request.scope.setdefault("state", {})["oauth_grant"] = grant
+    return grant.user_id
+
+
 async def current_user(request: Request) -> str:
     """FastAPI dependency of the REST API: the owner id (user id as str) of the access token."""
     settings: Settings = request.app.state.settings
