@@ -36,6 +36,7 @@ def test_defaults_are_derived_from_earlier_answers(questionnaire: Questionnaire)
         "name": "Todo Plus",
         "domain": "todo.example.com",
         "auth": "none",
+        "mcp": True,
         "model_name": "todo_plus",
         "package_name": "todo_plus",
         "description": "Keep a todo list in ChatGPT: add, list and delete todos.",
@@ -104,7 +105,7 @@ def test_unknown_key_lists_the_questions(questionnaire: Questionnaire) -> None:
         )
     message = refused.value.message
     assert message.startswith("--data colour: unknown question 'colour'")
-    assert "name, domain, auth, authorization_type, oauth_scope, model_name" in message
+    assert "name, domain, auth, authorization_type, oauth_scope, mcp, model_name" in message
     assert "is_local" not in message and "base_url" not in message
 
 
@@ -145,6 +146,7 @@ def test_asker_gets_the_open_questions_in_order(questionnaire: Questionnaire) ->
         "domain",
         "auth",
         "oauth_scope",
+        "mcp",
         "model_name",
         "package_name",
         "description",

@@ -217,6 +217,30 @@ def test_only_the_chosen_modes_files_exist(rendered_projects, mode: str) -> None
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_every_mode_serves_mcp_by_default(rendered_projects, mode: str) -> None:
+    project = rendered_projects[mode]
+
+    assert (project / "src" / f"todo_{mode}" / "mcp_server.py").is_file()
+    assert (project / "tests" / "test_mcp.py").is_file()
+    assert '"mcp>=' in (project / "pyproject.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("mode", ["none", "oauth"])
+def test_without_mcp_nothing_of_mcp_is_rendered(
+    template_snapshot: Path, tmp_path: Path, mode: str
+) -> None:
+    project = render_template(
+        tmp_path / "plain", src=template_snapshot, name="Plain Todo", auth=mode, mcp=False
+    )
+    files = [path for path in project.rglob("*") if path.is_file()]
+
+    assert not [path for path in files if "mcp" in path.name.lower()]
+    for path in files:
+        if path.suffix in (".py", ".toml", ".md", ".html"):
+            assert re.search(r"\bmcp\b", path.read_text(encoding="utf-8"), re.I) is None, path
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_no_code_of_other_modes_is_rendered(rendered_projects, mode: str) -> None:
     package = rendered_projects[mode] / "src" / f"todo_{mode}"
     code = "\n".join(path.read_text() for path in package.glob("*.py"))

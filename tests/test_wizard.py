@@ -55,6 +55,7 @@ def test_every_prompt_answered_with_a_wrong_name_corrected(questionnaire: Questi
         + CLEAR_LINE + "todo.example.com" + ENTER
         + DOWN + DOWN + ENTER  # auth: none -> service_http -> user_http
         + DOWN + ENTER  # authorization_type: basic
+        + ENTER  # mcp: yes
         + CLEAR_LINE + "todo_plus_v2" + ENTER  # model_name
         + ENTER  # package_name: its default follows the model name
         + CLEAR_LINE + "Todos, from ChatGPT." + ENTER
@@ -68,6 +69,7 @@ def test_every_prompt_answered_with_a_wrong_name_corrected(questionnaire: Questi
         "domain": "todo.example.com",
         "auth": "user_http",
         "authorization_type": "basic",
+        "mcp": True,
         "model_name": "todo_plus_v2",
         "package_name": "todo_plus_v2",
         "description": "Todos, from ChatGPT.",
@@ -80,7 +82,7 @@ def test_every_prompt_answered_with_a_wrong_name_corrected(questionnaire: Questi
 
 
 def test_defaults_derive_from_earlier_answers(questionnaire: Questionnaire) -> None:
-    keys = "Todo Plus" + ENTER + CLEAR_LINE + "todo.example.com" + ENTER + ENTER * 8
+    keys = "Todo Plus" + ENTER + CLEAR_LINE + "todo.example.com" + ENTER + ENTER * 9
     answers, _ = run_wizard(questionnaire, keys)
     assert answers["auth"] == "none"
     assert answers["model_name"] == "todo_plus"
@@ -93,7 +95,7 @@ def test_wrong_domain_is_asked_again(questionnaire: Questionnaire) -> None:
         "Todo" + ENTER
         + CLEAR_LINE + "https://todo.example.com" + ENTER
         + CLEAR_LINE + "todo.example.com" + ENTER
-        + ENTER * 8
+        + ENTER * 9
     )  # fmt: skip
     answers, _ = run_wizard(questionnaire, keys)
     assert answers["domain"] == "todo.example.com"
@@ -130,7 +132,7 @@ def test_terminal_session_creates_the_project(tmp_path: Path, template_repo: Pat
     child.send(CLEAR_LINE + "https://todo.example.com" + ENTER)
     child.expect('Type the host without the scheme: "todo.example.com"')
     child.send(CLEAR_LINE + "todo.example.com" + ENTER)
-    for _ in range(6):  # model_name .. legal_info_url: accept the defaults
+    for _ in range(7):  # mcp, model_name .. legal_info_url: accept the defaults
         child.expect(r"\?")
         child.send(ENTER)
     child.expect("Next steps")

@@ -69,9 +69,9 @@ def protected_resource_metadata(settings: Settings) -> dict[str, Any]:
     }
 
 
-def tool_security_schemes(settings: Settings) -> list[dict[str, Any]]:
-    """The securitySchemes of every MCP tool: OAuth with the supported scopes (ChatGPT apps)."""
-    return [{"type": "oauth2", "scopes": settings.oauth_scope.split()}]
+def tool_security_schemes(scopes: list[str]) -> list[dict[str, Any]]:
+    """The securitySchemes of every MCP tool: OAuth with the scopes it needs (ChatGPT apps)."""
+    return [{"type": "oauth2", "scopes": scopes}]
 
 
 def security_schemes(settings: Settings) -> dict[str, Any]:

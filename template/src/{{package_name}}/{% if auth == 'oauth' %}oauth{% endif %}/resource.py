@@ -1,12 +1,13 @@
 """The resource side: which access tokens each resource of this server accepts.
 
-There are two resources (RFC 8707 audiences), and a token works at exactly one of them:
+There are two resources (RFC 8707 audiences):
 
 - `<BASE_URL>/mcp`, the MCP endpoint: only tokens minted for it, i.e. requested with
   resource=<BASE_URL>/mcp, or by a registered or metadata-document client that named none;
 - `<BASE_URL>`, the REST API (GPT Actions, the 2023 plugin): tokens requested with
-  resource=<BASE_URL>, and those of the pre-registered client that named no resource (GPT
-  Actions send none), including tokens issued before resources were recorded.
+  resource=<BASE_URL>, those of the pre-registered client that named no resource (GPT Actions
+  send none, and tokens issued before resources were recorded have none), and tokens for /mcp:
+  the REST API is the same service's other door, with the same operations on the same data.
 
 `check_access_token` is the check; `current_user` is its FastAPI dependency for the REST API,
 `mcp_token_check` the one-call form for the MCP endpoint. Their refusals carry the
@@ -103,7 +104,7 @@ def challenge(
 def _audience_matches(settings: Settings, token_resource: str | None, resource: str) -> bool:
     if token_resource == resource:
         return True
-    return resource == api_resource(settings) and token_resource is None
+    return resource == api_resource(settings) and token_resource in (None, mcp_resource(settings))
 
 
 def check_access_token(
@@ -174,7 +175,8 @@ async def authenticate_mcp(request: Request, settings: Settings, conn: sqlite3.C
     Raises HTTPException 401 with the RFC 9728 challenge. The scope is not required here, so
     that a client can still list the tools: each tool call checks it (scope_challenge) and
     answers an auth error result that carries the 403 challenge, as ChatGPT expects. The grant
-    is kept in the request's state as `oauth_grant` for that check.
+    and that challenge (None when the scope is there) are kept in the request's state as
+    `oauth_grant` and `oauth_scope_challenge`.
     """
     try:
         grant = mcp_token_check(
@@ -182,7 +184,9 @@ async def authenticate_mcp(request: Request, settings: Settings, conn: sqlite3.C
         )
     except TokenRejected as rejected:
         raise HTTPException(rejected.status, rejected.detail, headers=rejected.headers) from None
-    request.scope.setdefault("state", {})["oauth_grant"] = grant
+    state = request.scope.setdefault("state", {})
+    state["oauth_grant"] = grant
+    state["oauth_scope_challenge"] = scope_challenge(settings, grant, mcp_resource(settings))
     return grant.user_id
 
 
