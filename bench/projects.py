@@ -120,13 +120,14 @@ def _oauth_access_token(project: Path, env: dict[str, str]) -> str:
     package = package_name(project)
     code = (
         "import secrets\n"
+        f"from {package}.app import SCHEMAS\n"
         f"from {package}.db import Database\n"
         f"from {package}.oauth import storage\n"
         f"from {package}.settings import Settings\n"
         f"from {package}.users import create_user\n"
         "settings = Settings()\n"
         "db = Database(settings.database_path)\n"
-        "db.init_schema(storage.SCHEMA)\n"
+        "db.init_schema(*SCHEMAS)\n"
         "conn = db.connection()\n"
         "token = secrets.token_urlsafe(32)\n"
         "storage.store_tokens(conn, family=secrets.token_urlsafe(32),\n"
