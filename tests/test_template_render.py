@@ -209,8 +209,9 @@ def test_a_tricky_name_is_escaped_in_the_readme(tricky_projects) -> None:
 
 EXPECTED_ONLY_IN = {
     "users.py": {"user_http", "oauth"},
-    "oauth.py": {"oauth"},
-    "oauth_pages.py": {"oauth"},
+    "storage.py": {"oauth"},
+    "endpoints.py": {"oauth"},
+    "oauth_sign_in.html": {"oauth"},
     "test_oauth.py": {"oauth"},
     "test_auth.py": {"service_http", "user_http", "oauth"},
 }
@@ -241,6 +242,36 @@ def test_only_the_chosen_modes_files_exist(copie: Any, template_snapshot: Path, 
         assert (name in names) == (mode in modes), name
     # No empty files left behind by a condition that rendered nothing.
     assert all(path.stat().st_size > 0 for path in result.project_dir.rglob("*") if path.is_file())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_mode_serves_mcp_by_default(rendered_projects, mode: str) -> None:
+    project = rendered_projects[mode]
+
+    assert (project / "src" / f"todo_{mode}" / "mcp_server.py").is_file()
+    assert (project / "tests" / "test_mcp.py").is_file()
+    assert '"mcp>=' in (project / "pyproject.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("mode", ["none", "oauth"])
+def test_without_mcp_nothing_of_mcp_is_rendered(
+    template_snapshot: Path, tmp_path: Path, mode: str
+) -> None:
+    project = render_template(
+        tmp_path / "plain", src=template_snapshot, name="Plain Todo", auth=mode, mcp=False
+    )
+    files = [path for path in project.rglob("*") if path.is_file()]
+
+    assert not [path for path in files if "mcp" in path.name.lower()]
+    # The oauth authorization server keeps its MCP authorization parts (the RFC 9728 document of
+    # <BASE_URL>/mcp, the /mcp audience) whether or not /mcp is served; they and their tests
+    # are the one exception.
+    oauth_server = {"oauth", "test_oauth_apps.py", "conftest.py", "settings.py"}
+    for path in files:
+        if oauth_server & {*path.relative_to(project).parts} and mode == "oauth":
+            continue
+        if path.suffix in (".py", ".toml", ".md", ".html"):
+            assert re.search(r"\bmcp\b", path.read_text(encoding="utf-8"), re.I) is None, path
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -2,7 +2,7 @@
 
 v1 is the repository's template as it is; v2 is made by the test: a new file, a changed file, a
 removed file and a new question with a default. The owner's edits touch the files the
-architecture contract names (README.md, pyproject.toml, settings.py, todos.py).
+architecture contract names (README.md, pyproject.toml, settings.py, routes.py).
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def generate(origin: Path, dest: Path, auth: str = "none") -> Path:
 
 def owner_edits(project: Path) -> None:
     """A route, the README title, a setting's default, a dependency."""
-    todos = project / f"src/{PACKAGE}/todos.py"
+    todos = project / f"src/{PACKAGE}/routes.py"
     assert "router = APIRouter(" in todos.read_text()
     todos.write_text(todos.read_text().rstrip("\n") + OWNER_ROUTE, encoding="utf-8")
     readme = project / "README.md"
@@ -113,7 +113,7 @@ def edited_project(tmp_path: Path, git_home: Path) -> Path:
 
 def assert_outcome(project: Path) -> None:
     """Every owner edit kept, every template change arrived, the shared line marked inline."""
-    todos = (project / f"src/{PACKAGE}/todos.py").read_text()
+    todos = (project / f"src/{PACKAGE}/routes.py").read_text()
     assert OWNER_ROUTE.strip() in todos
     assert 'Path("var/todos.sqlite3")' in (project / f"src/{PACKAGE}/settings.py").read_text()
     assert '    "rich>=13",\n' in (project / "pyproject.toml").read_text()
@@ -136,7 +136,7 @@ def test_plugin_update_on_the_real_template(edited_project: Path) -> None:
     assert result.exit_code == 1, result.output
     assert_outcome(edited_project)
     conflicts = result.output.split("Conflicts, marked inline")[1]
-    assert "README.md" in conflicts and "todos.py" not in conflicts
+    assert "README.md" in conflicts and "routes.py" not in conflicts
 
 
 def test_copier_update_cli_on_the_real_template(edited_project: Path) -> None:

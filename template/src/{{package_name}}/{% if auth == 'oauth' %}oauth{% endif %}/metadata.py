@@ -1,0 +1,95 @@
+"""Discovery documents: RFC 8414 authorization server metadata, RFC 9728 resource metadata,
+and the OpenAPI security scheme of the same endpoints."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from typing import Any
+
+from oauthlib.oauth2.rfc6749.endpoints import (
+    AuthorizationEndpoint,
+    MetadataEndpoint,
+    TokenEndpoint,
+)
+from oauthlib.oauth2.rfc6749.tokens import BearerToken
+
+from .. import plugin_info
+from ..settings import Settings
+from .registration import AUTH_METHODS
+from .resource import mcp_resource
+from .validator import build_server
+
+
+def authorization_server_metadata(settings: Settings) -> dict[str, Any]:
+    """The RFC 8414 document, built by oauthlib's MetadataEndpoint from the server's grants."""
+    base = settings.base_url
+    # The grants are only inspected, never run: their validator needs no real database.
+    with closing(sqlite3.connect(":memory:")) as conn:
+        server = build_server(settings, conn)
+    bearer = BearerToken(server.auth_grant.request_validator)
+    # The two endpoints alone: the server's revocation and introspection endpoints are not served.
+    authorize = AuthorizationEndpoint("code", bearer, {"code": server.auth_grant})
+    token = TokenEndpoint(
+        "authorization_code",
+        bearer,
+        {"authorization_code": server.auth_grant, "refresh_token": server.refresh_grant},
+    )
+    claims = {
+        # Byte for byte the base URL that clients discover it from (RFC 8414 3.3).
+        "issuer": base,
+        "authorization_endpoint": f"{base}/oauth/authorize",
+        "token_endpoint": f"{base}/oauth/token",
+        "registration_endpoint": f"{base}/oauth/register",
+        "scopes_supported": settings.oauth_scope.split(),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "client_id_metadata_document_supported": True,
+        "authorization_response_iss_parameter_supported": True,
+        "service_documentation": f"{base}/legal",
+    }
+    # oauthlib checks the claims (https issuer without query or fragment, URL fields) only for
+    # an https base URL: a local http one would fail its check.
+    endpoint = MetadataEndpoint(
+        [authorize, token], claims, raise_errors=base.startswith("https://")
+    )
+    return dict(endpoint.claims)
+
+
+def protected_resource_metadata(settings: Settings) -> dict[str, Any]:
+    """The RFC 9728 document of the MCP endpoint."""
+    return {
+        "resource": mcp_resource(settings),
+        "authorization_servers": [settings.base_url],
+        "scopes_supported": settings.oauth_scope.split(),
+        "bearer_methods_supported": ["header"],
+        "resource_name": plugin_info.NAME,
+    }
+
+
+def tool_security_schemes(scopes: list[str]) -> list[dict[str, Any]]:
+    """The securitySchemes of every MCP tool: OAuth with the scopes it needs (ChatGPT apps)."""
+    return [{"type": "oauth2", "scopes": scopes}]
+
+
+def security_schemes(settings: Settings) -> dict[str, Any]:
+    """OpenAPI components.securitySchemes describing this server's authorization code flow."""
+    base_url = settings.base_url
+    return {
+        "oauth2": {
+            "type": "oauth2",
+            "description": "Sign in on this plugin's own authorization server.",
+            "flows": {
+                "authorizationCode": {
+                    "authorizationUrl": f"{base_url}/oauth/authorize",
+                    "tokenUrl": f"{base_url}/oauth/token",
+                    "scopes": {
+                        scope: f"Read and change your todos ({scope})"
+                        for scope in settings.oauth_scope.split()
+                    },
+                }
+            },
+        }
+    }
