@@ -329,39 +329,64 @@ def next_steps(
         f"  cd {shlex.quote(shown)}",
         f"  make run     # serves it on http://127.0.0.1:{port}"
         if not local
-        else f"  make run     # serves {base_url}/.well-known/ai-plugin.json",
+        else f"  make run     # serves it on {base_url}",
         "  make test    # runs the project's own tests",
         "",
     ]
-    register = 'In ChatGPT, open the plugin store, choose "Develop your own plugin"'
+    lines += _connect_lines(answers, base_url, python)
+    lines += [
+        f"The 2023 plugin manifest stays at {base_url}/.well-known/ai-plugin.json,",
+        "  for the clients that still read the retired plugin store's format.",
+    ]
+    if local:
+        lines += [
+            "ChatGPT connects only to a public https address: deploy the project first",
+            "  (README: Deploy) and give ChatGPT that address instead.",
+        ]
+    return "\n".join(lines)
+
+
+def _connect_lines(answers: dict[str, Any], base_url: str, python: str) -> list[str]:
+    """How to connect the project: as a ChatGPT app (MCP), then as a GPT Action."""
+    auth = answers.get("auth", "none")
+    mcp = answers.get("mcp", True)
+    action = f"As a GPT Action: import {base_url}/openapi.yaml in the GPT editor"
+    lines: list[str] = []
+    if mcp and auth == "none":
+        lines.append(
+            f"As a ChatGPT app: create an app with the URL {base_url}/mcp and No authentication."
+        )
+    elif mcp and auth == "oauth":
+        lines += [
+            f"As a ChatGPT app: create an app with the URL {base_url}/mcp and OAuth; ChatGPT",
+            "  finds the sign-in and registers itself. Add users with"
+            f" `{python} create-user NAME`.",
+        ]
+    elif mcp:
+        lines += [
+            "ChatGPT apps offer only no auth or OAuth. Codex, Claude Code and Cursor connect to",
+            f"  {base_url}/mcp with a fixed Authorization header (README: Connect to ChatGPT).",
+        ]
     if auth == "none":
-        lines.append(f"{register} and enter {domain}.")
+        lines.append(f"{action}; authentication None.")
     elif auth == "service_http":
         lines += [
-            f"{register}, enter {domain} and pick service-level auth:",
-            "  paste the service token that `make credentials` prints;",
-            "  then put the verification token ChatGPT shows in OPENAI_VERIFICATION_TOKEN in .env"
-            " and restart.",
+            f"{action};",
+            "  authentication API key (Bearer): the service token `make credentials` prints.",
         ]
     elif auth == "user_http":
         kind = answers.get("authorization_type", "bearer")
         lines += [
-            f"{register}, enter {domain} and pick user-level auth ({kind}):",
-            f"  create a user's key with `{python} create-user NAME`;",
-            "  each user pastes their own key into ChatGPT when installing the plugin.",
+            f"Each user's key ({kind}): create a user's key with `{python} create-user NAME`.",
+            "  (A GPT Action holds one key for all its users, so it does not fit this mode.)",
         ]
     elif auth == "oauth":
         lines += [
-            f"{register}, enter {domain} and pick OAuth:",
-            "  paste the client ID and secret that `make credentials` prints;",
-            "  put the verification token ChatGPT shows in OPENAI_VERIFICATION_TOKEN and",
+            f"{action}; authentication OAuth:",
+            "  paste the client ID and secret that `make credentials` prints, and put",
             "  ChatGPT's callback URL in OAUTH_REDIRECT_URIS in .env, then restart.",
         ]
-    if auth != "none" and local:
-        lines.append(
-            "ChatGPT accepts only auth none on localhost: deploy to an https domain to register."
-        )
-    return "\n".join(lines)
+    return lines
 
 
 def _shown_path(dest: Path) -> str:

@@ -36,10 +36,10 @@ MODE_FLAGS = {
     "oauth": ["--domain", "todo.example.com", "--oauth-scope", "todos:read todos:write"],
 }
 MODE_HINT = {
-    "none": "and enter localhost:5003",
-    "service_http": "paste the service token that `make credentials` prints",
+    "none": "create an app with the URL http://localhost:5003/mcp and No authentication.",
+    "service_http": "authentication API key (Bearer): the service token `make credentials` prints",
     "user_http": "create a user's key with `.venv/bin/python -m todo_plus create-user NAME`",
-    "oauth": "paste the client ID and secret that `make credentials` prints",
+    "oauth": "create an app with the URL https://todo.example.com/mcp and OAuth",
 }
 
 
@@ -413,7 +413,7 @@ def test_next_steps_name_the_port_the_public_project_serves_on(
     assert code == 0
     # The proxy in front owns 8443; the server binds copier.yml's derived port.
     assert "make run     # serves it on http://127.0.0.1:5003\n" in out
-    assert "enter todo.example.com:8443." in out
+    assert "create an app with the URL https://todo.example.com:8443/mcp" in out
 
 
 def test_next_steps_name_a_local_domains_port(tmp_path: Path, template_repo: Path) -> None:
@@ -422,7 +422,33 @@ def test_next_steps_name_a_local_domains_port(tmp_path: Path, template_repo: Pat
         "--domain", "localhost:7000",
     )  # fmt: skip
     assert code == 0
-    assert "make run     # serves http://localhost:7000/.well-known/ai-plugin.json\n" in out
+    assert "make run     # serves it on http://localhost:7000\n" in out
+    assert "ChatGPT connects only to a public https address" in out
+
+
+def test_next_steps_without_mcp_lead_with_the_gpt_action(
+    tmp_path: Path, template_repo: Path
+) -> None:
+    code, out, _ = plugin_new(
+        str(tmp_path / "todo"), "--template", str(template_repo), "--name", "T", "--no-mcp",
+        "--domain", "todo.example.com", "--auth", "service_http",
+    )  # fmt: skip
+    assert code == 0
+    assert "/mcp" not in out
+    assert "As a GPT Action: import https://todo.example.com/openapi.yaml" in out
+    assert "ChatGPT connects only to a public https address" not in out
+
+
+def test_next_steps_say_chatgpt_apps_have_no_bearer_mode(
+    tmp_path: Path, template_repo: Path
+) -> None:
+    code, out, _ = plugin_new(
+        str(tmp_path / "todo"), "--template", str(template_repo), "--name", "T",
+        "--domain", "todo.example.com", "--auth", "user_http",
+    )  # fmt: skip
+    assert code == 0
+    assert "ChatGPT apps offer only no auth or OAuth" in out
+    assert "https://todo.example.com/mcp with a fixed Authorization header" in out
 
 
 @pytest.mark.parametrize(("flags", "expected"), [([], True), (["--no-mcp"], False)])
