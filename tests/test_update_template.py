@@ -185,7 +185,7 @@ def test_the_update_follows_a_renamed_package_directory(edited_project: Path) ->
     assert (edited_project / "src/todo_app/db.py").read_text().endswith(DB_ADDITION)
     assert not (edited_project / f"src/{PACKAGE}").exists(), "files stranded in the old package"
     assert "Followed the package's new name, src/todo_app" in result.output
-    assert OWNER_ROUTE.strip() in (edited_project / "src/todo_app/todos.py").read_text()
+    assert OWNER_ROUTE.strip() in (edited_project / "src/todo_app/routes.py").read_text()
     assert "package_name: todo_app" in (edited_project / ".copier-answers.yml").read_text()
     stale = [
         str(path.relative_to(edited_project))
@@ -243,7 +243,7 @@ def test_the_update_follows_a_renamed_package_once_the_answers_name_it(
     assert result.exit_code == 1, result.output  # the README title conflicts, as in the story
     assert not (edited_project / f"src/{PACKAGE}").exists(), "files stranded in the old package"
     assert (edited_project / "src/todo_app/db.py").read_text().endswith(DB_ADDITION)
-    assert OWNER_ROUTE.strip() in (edited_project / "src/todo_app/todos.py").read_text()
+    assert OWNER_ROUTE.strip() in (edited_project / "src/todo_app/routes.py").read_text()
     stale = [
         str(path.relative_to(edited_project))
         for path in (edited_project / "tests").rglob("*.py")

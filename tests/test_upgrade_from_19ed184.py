@@ -17,12 +17,11 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from test_update_support import commit_all, copier_cli, init_repo, isolated_git
+from helpers.commands import copier_cli
+from helpers.repos import commit_all, init_repo
 from typer.testing import CliRunner
 
 from generator.cli import app
-
-__all__ = ["isolated_git"]
 
 REPO = Path(__file__).resolve().parent.parent
 OLD_COMMIT = "19ed184"
@@ -79,7 +78,7 @@ def project_tests(project: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("auth", ["none", "oauth"])
 def test_a_19ed184_project_takes_the_update_and_passes_its_tests(
-    tmp_path: Path, isolated_git: Path, auth: str
+    tmp_path: Path, git_home: Path, auth: str
 ) -> None:
     origin = old_template(tmp_path / "origin")
     project = tmp_path / "todo-plus"
