@@ -61,7 +61,9 @@ FAULTS: dict[str, set[str]] = {
 }
 
 # variants that are no fault: what the checker must do with them is asserted test by test
-VARIANTS = {"foreign-token-endpoint", "tools-list-needs-token"}
+# ("public-host-only": the host check accepts the public host alone, as a project whose BASE_URL
+# is public does, so the loopback port's own Host gets 421)
+VARIANTS = {"foreign-token-endpoint", "tools-list-needs-token", "public-host-only"}
 
 
 @dataclass
@@ -385,7 +387,10 @@ def serve(
         server = Server(base_url="", foreign_url=foreign_url, foreign_received=foreign_log)
         mcp = build_mcp(fault, auth, server.tool_calls)
         _challenge_route(mcp, fault)
-        hosts = ["127.0.0.1:*"] if fault == "refuses-public-host" else ["127.0.0.1:*", PUBLIC_HOST]
+        hosts = {
+            "refuses-public-host": ["127.0.0.1:*"],
+            "public-host-only": [PUBLIC_HOST],
+        }.get(fault or "", ["127.0.0.1:*", PUBLIC_HOST])
         app = mcp.streamable_http_app(
             streamable_http_path="/mcp",
             stateless_http=stateless,
