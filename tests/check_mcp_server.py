@@ -76,6 +76,7 @@ class Received:
     rpc_methods: list[str]
     tool_names: list[str]
     body: bytes = b""
+    auth_scheme: str = ""  # the Authorization header's scheme, if any
 
 
 @dataclass
@@ -257,7 +258,15 @@ class _Front:
             if isinstance(m, dict) and isinstance(m.get("params"), dict)
         ]
         self.log.append(
-            Received(scope["method"], scope["path"], headers.get("host", ""), rpc, names, body)
+            Received(
+                scope["method"],
+                scope["path"],
+                headers.get("host", ""),
+                rpc,
+                names,
+                body,
+                headers.get("authorization", "").partition(" ")[0],
+            )
         )
         answer = self._fault_answer(scope, headers, rpc, messages)
         if answer is not None:
@@ -300,6 +309,12 @@ class _Front:
 
     def _fault_answer(self, scope: dict, headers: dict[str, str], rpc: list, messages: list) -> Any:
         on_mcp = scope["path"] == "/mcp"
+        if self.fault == "basic-challenge" and headers.get("authorization") == f"Basic {TOKEN}":
+            # a server that challenges with Basic takes the key that way
+            scope["headers"] = [
+                (k, v) for k, v in scope["headers"] if k.lower() != b"authorization"
+            ] + [(b"authorization", f"Bearer {TOKEN}".encode())]
+            headers["authorization"] = f"Bearer {TOKEN}"
         authorized = headers.get("authorization") == f"Bearer {TOKEN}"
         if not on_mcp:
             return None

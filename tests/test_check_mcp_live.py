@@ -256,3 +256,15 @@ def test_an_endpoint_refusing_its_own_and_the_public_host_is_p015() -> None:
     # nothing else is reported for the refusals: no handshake, transport or tools findings
     assert not codes(report) & {"P002", "P004", "P005", "P013", "P014"}
     assert exit_code == 1
+
+
+def test_a_server_challenging_with_basic_gets_the_token_as_basic() -> None:
+    # user_http's basic mode: the key goes in Authorization: Basic <key>
+    with serve("basic-challenge") as server:
+        exit_code, report = check(server.base_url, "--domain", PUBLIC_HOST, "--mcp-token", TOKEN)
+    assert exit_code == 1  # the test server has no 2023 plugin files
+    assert not codes(report) & {"P002", "P005", "D001"}, report["findings"]
+    assert f"{server.base_url}/mcp" in report["checked"]
+    schemes = {r.auth_scheme for r in server.received if r.path == "/mcp" and r.auth_scheme}
+    assert schemes == {"Basic"}
+    assert "tools/list" in {m for r in server.received for m in r.rpc_methods}

@@ -113,6 +113,8 @@ class McpLiveChecker:
         # the Host every request carries, once the target refused its own with 421 and
         # accepted the public one (None: the URL's own host)
         self.host: str | None = None
+        # how --mcp-token is sent: Bearer, or Basic to a server that challenges only with Basic
+        self.scheme = "Bearer"
         self._next_id = 0
         self.client = httpx.Client(
             timeout=httpx.Timeout(options.timeout),
@@ -142,6 +144,12 @@ class McpLiveChecker:
                 return
             needs_token = first.status == 401
             challenge = self._challenge(first) if needs_token else None
+            offered = first.headers.get("www-authenticate", "") if needs_token else ""
+            if (
+                _find_scheme(offered, "bearer") is None
+                and _find_scheme(offered, "basic") is not None
+            ):
+                self.scheme = "Basic"  # a fixed key sent as Basic (user_http's basic mode)
             handshake = first
             if needs_token and self.token:
                 handshake = self._rpc("initialize", self._initialize_params(), token=True)
@@ -259,7 +267,7 @@ class McpLiveChecker:
             if self.version:
                 headers["MCP-Protocol-Version"] = self.version
         if token and self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+            headers["Authorization"] = f"{self.scheme} {self.token}"
         if host:
             headers["Host"] = host
         body: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
@@ -474,7 +482,7 @@ class McpLiveChecker:
         if self.version:
             headers["MCP-Protocol-Version"] = self.version
         if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+            headers["Authorization"] = f"{self.scheme} {self.token}"
         try:
             with self.client.stream("GET", self.endpoint, headers=headers) as response:
                 status = response.status_code
