@@ -390,3 +390,18 @@ def test_generated_server_behind_a_proxy_checks_clean_as_a_chatgpt_app(
     assert (exit_code, report["findings"]) == (0, [])
     oauth_urls = discovery_urls(f"https://{PUBLIC_HOST}") if mode == "oauth" else []
     assert report["checked"] == [f"{served.base_url}/mcp", *oauth_urls]
+
+
+def test_generated_server_with_basic_user_keys_checks_clean_live(tmp_path: Path) -> None:
+    # user_http's other way of sending the key: Authorization: Basic <key>
+    project = render_template(
+        tmp_path / "basic", name="Todo basic", auth="user_http", authorization_type="basic"
+    )
+    with running(project, tmp_path) as served:
+        options = credentials_for("user_http", served)
+        exit_code, report = check(served.base_url, *options)
+        _, app_report = check(served.base_url, "--target", "chatgpt-app", *options)
+    assert found(report) == LIVE_PLUGIN_FINDINGS["user_http"], report["findings"]
+    assert exit_code == 0 and f"{served.base_url}/mcp" in report["checked"]
+    # as the README says: a Basic challenge is no Bearer one (D001) and leads to no OAuth (D002)
+    assert [f["code"] for f in app_report["findings"]] == ["D001", "D002"]
