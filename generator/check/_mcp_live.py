@@ -6,9 +6,8 @@ a 406, an SSE stream) rather than what a client library makes of them.
 Every request goes to the target's origin. A URL on the public domain (`--domain`) is requested
 from the target, which serves that domain (and when the endpoint refuses the target's own Host
 with 421, it is asked again with the public one, as a proxy forwards it); any other origin is
-never contacted. Unless the
-endpoint is required (`--target chatgpt-app`, `--mcp-path`), a plain GET first tells whether the
-target serves one, so a server without it gets no POST.
+never contacted. Unless the endpoint is required (`--target chatgpt-app`, `--mcp-path`), a plain
+GET first tells whether the target serves one, so a server without it gets no POST.
 
 Nothing that changes data is sent: the JSON-RPC methods are initialize,
 notifications/initialized, server/discover and tools/list (no tool is ever called), the OAuth
