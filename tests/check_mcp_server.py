@@ -61,7 +61,9 @@ FAULTS: dict[str, set[str]] = {
 }
 
 # variants that are no fault: what the checker must do with them is asserted test by test
-VARIANTS = {"foreign-token-endpoint", "tools-list-needs-token"}
+# ("public-host-only": the host check accepts the public host alone, as a project whose BASE_URL
+# is public does, so the loopback port's own Host gets 421)
+VARIANTS = {"foreign-token-endpoint", "tools-list-needs-token", "public-host-only"}
 
 
 @dataclass
@@ -74,6 +76,7 @@ class Received:
     rpc_methods: list[str]
     tool_names: list[str]
     body: bytes = b""
+    auth_scheme: str = ""  # the Authorization header's scheme, if any
 
 
 @dataclass
@@ -255,7 +258,15 @@ class _Front:
             if isinstance(m, dict) and isinstance(m.get("params"), dict)
         ]
         self.log.append(
-            Received(scope["method"], scope["path"], headers.get("host", ""), rpc, names, body)
+            Received(
+                scope["method"],
+                scope["path"],
+                headers.get("host", ""),
+                rpc,
+                names,
+                body,
+                headers.get("authorization", "").partition(" ")[0],
+            )
         )
         answer = self._fault_answer(scope, headers, rpc, messages)
         if answer is not None:
@@ -298,6 +309,12 @@ class _Front:
 
     def _fault_answer(self, scope: dict, headers: dict[str, str], rpc: list, messages: list) -> Any:
         on_mcp = scope["path"] == "/mcp"
+        if self.fault == "basic-challenge" and headers.get("authorization") == f"Basic {TOKEN}":
+            # a server that challenges with Basic takes the key that way
+            scope["headers"] = [
+                (k, v) for k, v in scope["headers"] if k.lower() != b"authorization"
+            ] + [(b"authorization", f"Bearer {TOKEN}".encode())]
+            headers["authorization"] = f"Bearer {TOKEN}"
         authorized = headers.get("authorization") == f"Bearer {TOKEN}"
         if not on_mcp:
             return None
@@ -385,7 +402,10 @@ def serve(
         server = Server(base_url="", foreign_url=foreign_url, foreign_received=foreign_log)
         mcp = build_mcp(fault, auth, server.tool_calls)
         _challenge_route(mcp, fault)
-        hosts = ["127.0.0.1:*"] if fault == "refuses-public-host" else ["127.0.0.1:*", PUBLIC_HOST]
+        hosts = {
+            "refuses-public-host": ["127.0.0.1:*"],
+            "public-host-only": [PUBLIC_HOST],
+        }.get(fault or "", ["127.0.0.1:*", PUBLIC_HOST])
         app = mcp.streamable_http_app(
             streamable_http_path="/mcp",
             stateless_http=stateless,

@@ -211,3 +211,60 @@ def test_wrong_apps_challenge_token_is_reported() -> None:
     assert [(f["code"], f["message"]) for f in report["findings"]] == [
         ("D012", "the challenge answered a body that is not the token given with --apps-challenge")
     ]
+
+
+@pytest.mark.parametrize("auth", [True, False])
+def test_behind_a_proxy_a_refused_own_host_is_retried_with_the_public_host(auth: bool) -> None:
+    # a project whose BASE_URL is public accepts that host alone; its proxy forwards it as Host
+    arguments = EVERYTHING if auth else APP
+    with serve("public-host-only", auth=auth) as server:
+        exit_code, report = check(server.base_url, *arguments)
+    assert (exit_code, report["findings"]) == (0, [])
+    target_host = server.base_url.removeprefix("http://")
+    # the own host gets the first initialize (and, when the token check comes before the host
+    # check, the first one with the token too); from the refusal on, the public host only
+    own = 2 if auth else 1
+    mcp = [r for r in server.received if r.path == "/mcp"]
+    assert [r.host for r in mcp[:own]] == [target_host] * own
+    assert [r.rpc_methods for r in mcp[:own]] == [["initialize"]] * own
+    assert {r.host for r in mcp[own:]} == {PUBLIC_HOST}
+    assert len(mcp) > own + 5  # the handshake, tools/list and the transport probes
+
+
+def test_a_refused_own_host_without_a_public_host_is_p015() -> None:
+    with serve("public-host-only", auth=False) as server:
+        exit_code, report = check(server.base_url, "--target", "chatgpt-app")
+    assert (exit_code, [f["code"] for f in report["findings"]]) == (1, ["P015"])
+    target_host = server.base_url.removeprefix("http://")
+    assert report["findings"][0]["message"] == (
+        f"the endpoint answered 421 to the host {target_host}, so nothing else could be checked"
+    )
+
+
+def test_an_endpoint_refusing_its_own_and_the_public_host_is_p015() -> None:
+    with serve("public-host-only") as server:
+        exit_code, report = check(
+            server.base_url, "--target", "chatgpt-app", "--domain", "other.example.test",
+            "--mcp-token", TOKEN,
+        )  # fmt: skip
+    p015 = [f for f in report["findings"] if f["code"] == "P015"]
+    target_host = server.base_url.removeprefix("http://")
+    assert [f["message"] for f in p015] == [
+        f"the endpoint answered 421 to the host {target_host} and to the public host "
+        "other.example.test, so its handshake and tools could not be checked"
+    ]
+    # nothing else is reported for the refusals: no handshake, transport or tools findings
+    assert not codes(report) & {"P002", "P004", "P005", "P013", "P014"}
+    assert exit_code == 1
+
+
+def test_a_server_challenging_with_basic_gets_the_token_as_basic() -> None:
+    # user_http's basic mode: the key goes in Authorization: Basic <key>
+    with serve("basic-challenge") as server:
+        exit_code, report = check(server.base_url, "--domain", PUBLIC_HOST, "--mcp-token", TOKEN)
+    assert exit_code == 1  # the test server has no 2023 plugin files
+    assert not codes(report) & {"P002", "P005", "D001"}, report["findings"]
+    assert f"{server.base_url}/mcp" in report["checked"]
+    schemes = {r.auth_scheme for r in server.received if r.path == "/mcp" and r.auth_scheme}
+    assert schemes == {"Basic"}
+    assert "tools/list" in {m for r in server.received for m in r.rpc_methods}

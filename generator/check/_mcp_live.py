@@ -4,9 +4,10 @@ Raw requests, not an MCP client library: the checker must see the answers as the
 a 406, an SSE stream) rather than what a client library makes of them.
 
 Every request goes to the target's origin. A URL on the public domain (`--domain`) is requested
-from the target, which serves that domain; any other origin is never contacted. Unless the
-endpoint is required (`--target chatgpt-app`, `--mcp-path`), a plain GET first tells whether the
-target serves one, so a server without it gets no POST.
+from the target, which serves that domain (and when the endpoint refuses the target's own Host
+with 421, it is asked again with the public one, as a proxy forwards it); any other origin is
+never contacted. Unless the endpoint is required (`--target chatgpt-app`, `--mcp-path`), a plain
+GET first tells whether the target serves one, so a server without it gets no POST.
 
 Nothing that changes data is sent: the JSON-RPC methods are initialize,
 notifications/initialized, server/discover and tools/list (no tool is ever called), the OAuth
@@ -106,6 +107,15 @@ class McpLiveChecker:
         self.version: str | None = None
         self.has_auth = False
         self.resource_host: str | None = None
+        # the public host, when it is not the target's: a proxy in front forwards it as Host
+        target_host = urlsplit(base_url).netloc.lower()
+        public_host = urlsplit(domain_url).netloc.lower()
+        self.public_host = public_host if public_host not in ("", target_host) else None
+        # the Host every request carries, once the target refused its own with 421 and
+        # accepted the public one (None: the URL's own host)
+        self.host: str | None = None
+        # how --mcp-token is sent: Bearer, or Basic to a server that challenges only with Basic
+        self.scheme = "Bearer"
         self._next_id = 0
         self.client = httpx.Client(
             timeout=httpx.Timeout(options.timeout),
@@ -131,16 +141,16 @@ class McpLiveChecker:
                 return
             self.report.checked.append(self.endpoint)
             if first.status == 421:
-                self.report.add(
-                    "P015",
-                    self.endpoint,
-                    "",
-                    f"the endpoint answered 421 to the host {urlsplit(self.base_url).netloc} "
-                    "itself, so nothing else could be checked",
-                )
+                self._refused_hosts("nothing else could be checked")
                 return
             needs_token = first.status == 401
             challenge = self._challenge(first) if needs_token else None
+            offered = first.headers.get("www-authenticate", "") if needs_token else ""
+            if (
+                _find_scheme(offered, "bearer") is None
+                and _find_scheme(offered, "basic") is not None
+            ):
+                self.scheme = "Basic"  # a fixed key sent as Basic (user_http's basic mode)
             handshake = first
             if needs_token and self.token:
                 handshake = self._rpc("initialize", self._initialize_params(), token=True)
@@ -150,6 +160,10 @@ class McpLiveChecker:
                         f"(HTTP {handshake.status})."
                     )
             self._discovery(challenge, needs_token)
+            if handshake.status == 421:  # the host check comes after the token check
+                self._refused_hosts("its handshake and tools could not be checked")
+                self._apps_challenge()
+                return
             readable = not needs_token or bool(self.token)
             legacy_ok = self._handshake(handshake) if readable else False
             modern_ok = self._server_discover() if readable else False
@@ -165,6 +179,18 @@ class McpLiveChecker:
                 )
             self._transport(needs_token)
             self._apps_challenge()
+
+    def _refused_hosts(self, consequence: str) -> None:
+        """P015 for an endpoint that refuses the target's host (and the public one) with 421."""
+        hosts = urlsplit(self.base_url).netloc
+        if self.public_host:
+            hosts += f" and to the public host {self.public_host}"
+        self.report.add(
+            "P015",
+            self.endpoint,
+            "",
+            f"the endpoint answered 421 to the host {hosts}, so {consequence}",
+        )
 
     # --- JSON-RPC over HTTP -----------------------------------------------------------------
 
@@ -187,7 +213,41 @@ class McpLiveChecker:
         modern: bool = False,
         notification: bool = False,
     ) -> Answer:
-        """POST one JSON-RPC message to the endpoint and read the answer to it."""
+        """POST one JSON-RPC message to the endpoint and read the answer to it.
+
+        A 421 to the target's own host is retried with the public host (`--domain`), which a
+        proxy in front of the target forwards as Host; when that is accepted, every later
+        request carries the public host too. An explicit `host` is never retried.
+        """
+        options = {
+            "token": token,
+            "accept": accept,
+            "content_type": content_type,
+            "modern": modern,
+            "notification": notification,
+        }
+        answer = self._post(method, params, host=host or self.host, **options)
+        if answer.status != 421 or host is not None or self.host or not self.public_host:
+            return answer
+        retried = self._post(method, params, host=self.public_host, **options)
+        if retried.status is None or retried.status == 421:
+            return answer
+        self.host = self.public_host
+        self.client.headers["Host"] = self.public_host
+        return retried
+
+    def _post(
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        *,
+        token: bool,
+        accept: str,
+        content_type: str,
+        host: str | None,
+        modern: bool,
+        notification: bool,
+    ) -> Answer:
         assert method in RPC_METHODS  # the checker never sends anything else
         headers = {"Accept": accept, "Content-Type": content_type}
         if modern:
@@ -208,7 +268,7 @@ class McpLiveChecker:
             if self.version:
                 headers["MCP-Protocol-Version"] = self.version
         if token and self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+            headers["Authorization"] = f"{self.scheme} {self.token}"
         if host:
             headers["Host"] = host
         body: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
@@ -423,7 +483,7 @@ class McpLiveChecker:
         if self.version:
             headers["MCP-Protocol-Version"] = self.version
         if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+            headers["Authorization"] = f"{self.scheme} {self.token}"
         try:
             with self.client.stream("GET", self.endpoint, headers=headers) as response:
                 status = response.status_code
