@@ -84,7 +84,7 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def new_token(request: object = None) -> str:
+def new_token(_request: object) -> str:
     """A fresh random code or token (oauthlib passes its request; it is not needed)."""
     return secrets.token_urlsafe(32)
 

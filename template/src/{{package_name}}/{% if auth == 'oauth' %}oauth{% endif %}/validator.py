@@ -16,6 +16,7 @@ from urllib.parse import unquote_plus
 
 from oauthlib.oauth2 import RequestValidator, WebApplicationServer
 from oauthlib.oauth2.rfc6749 import errors
+from typing_extensions import override
 
 from ..settings import Settings
 from . import storage
@@ -103,11 +104,13 @@ class SQLiteRequestValidator(RequestValidator):
         readings = client_credentials(request)
         return readings[0][0] if readings else request.client_id
 
+    @override
     def client_authentication_required(self, request: Any, *args: Any, **kwargs: Any) -> bool:
         client = self.client(self._named_client_id(request), request)
         # Unknown clients go on to authenticate_client, which refuses them.
         return client is None or not client.is_public
 
+    @override
     def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
         for client_id, client_secret in client_credentials(request):
             client = self.client(client_id, request)
@@ -117,6 +120,7 @@ class SQLiteRequestValidator(RequestValidator):
                 return True
         return False
 
+    @override
     def authenticate_client_id(
         self, client_id: str, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
@@ -126,14 +130,17 @@ class SQLiteRequestValidator(RequestValidator):
         request.client = client
         return True
 
+    @override
     def validate_client_id(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> bool:
         return self.client(client_id, request) is not None
 
+    @override
     def validate_grant_type(
         self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
         return grant_type in ("authorization_code", "refresh_token")
 
+    @override
     def validate_response_type(
         self,
         client_id: str,
@@ -145,23 +152,27 @@ class SQLiteRequestValidator(RequestValidator):
     ) -> bool:
         return response_type == "code"
 
+    @override
     def validate_redirect_uri(
         self, client_id: str, redirect_uri: str, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
         client = self.client(client_id, request)
         return client is not None and client.allows_redirect_uri(redirect_uri)
 
+    @override
     def get_default_redirect_uri(
         self, client_id: str, request: Any, *args: Any, **kwargs: Any
     ) -> None:
         return None  # redirect_uri is always required, at authorize and at token
 
+    @override
     def get_default_scopes(
         self, client_id: str, request: Any, *args: Any, **kwargs: Any
     ) -> list[str]:
         # A client that names no scope (ChatGPT on reconnect) gets every supported scope.
         return self.settings.oauth_scope.split()
 
+    @override
     def validate_scopes(
         self,
         client_id: str,
@@ -174,12 +185,14 @@ class SQLiteRequestValidator(RequestValidator):
         # oauthlib turns an empty scope parameter into [""]: an empty scope asks for nothing.
         return {scope for scope in scopes if scope} <= set(self.settings.oauth_scope.split())
 
+    @override
     def is_pkce_required(self, client_id: str, request: Any) -> bool:
         client = self.client(client_id, request)
         return client is None or client.needs_pkce
 
     # -- authorization codes -----------------------------------------------------------------
 
+    @override
     def save_authorization_code(
         self, client_id: str, code: dict[str, str], request: Any, *args: Any, **kwargs: Any
     ) -> None:
@@ -195,6 +208,7 @@ class SQLiteRequestValidator(RequestValidator):
             ttl=self.settings.auth_code_ttl,
         )
 
+    @override
     def validate_code(
         self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
@@ -231,13 +245,16 @@ class SQLiteRequestValidator(RequestValidator):
         request.oauth_code_challenge = row["code_challenge"]
         return True
 
+    @override
     def get_code_challenge(self, code: str, request: Any) -> str | None:
         return getattr(request, "oauth_code_challenge", None)
 
+    @override
     def get_code_challenge_method(self, code: str, request: Any) -> str | None:
         # Only S256 challenges are ever stored; `plain` is refused at the authorize step.
         return "S256" if getattr(request, "oauth_code_challenge", None) else None
 
+    @override
     def confirm_redirect_uri(
         self,
         client_id: str,
@@ -251,6 +268,7 @@ class SQLiteRequestValidator(RequestValidator):
         stored = getattr(request, "oauth_redirect_uri", None)
         return stored is not None and redirect_uri == stored
 
+    @override
     def invalidate_authorization_code(
         self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any
     ) -> None:
@@ -258,6 +276,7 @@ class SQLiteRequestValidator(RequestValidator):
 
     # -- tokens ------------------------------------------------------------------------------
 
+    @override
     def save_bearer_token(
         self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
     ) -> None:
@@ -273,6 +292,7 @@ class SQLiteRequestValidator(RequestValidator):
             refresh_ttl=self.settings.refresh_token_ttl,
         )
 
+    @override
     def validate_refresh_token(
         self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
@@ -304,11 +324,13 @@ class SQLiteRequestValidator(RequestValidator):
         request.oauth_original_scope = row["scope"]
         return True
 
+    @override
     def get_original_scopes(
         self, refresh_token: str, request: Any, *args: Any, **kwargs: Any
     ) -> list[str]:
         return request.oauth_original_scope.split()
 
+    @override
     def rotate_refresh_token(self, request: Any) -> bool:
         return True  # every refresh returns a new refresh token (RFC 9700 4.14.2)
 
