@@ -46,6 +46,18 @@ def test_user_http_with_basic_passes_its_tests(tmp_path: Path) -> None:
     assert_suite_passed(run_project_tests(project))
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_project_without_mcp_passes_its_tests_and_is_ruff_clean(
+    template_snapshot: Path, tmp_path: Path, mode: str
+) -> None:
+    project = render_template(
+        tmp_path / "plain", src=template_snapshot, name="Plain Todo", auth=mode, mcp=False
+    )
+
+    assert_suite_passed(run_project_tests(project))
+    assert_ruff_clean(project)
+
+
 def test_oauth_on_an_https_domain_with_several_scopes_passes_its_tests(tmp_path: Path) -> None:
     project = render_template(
         tmp_path / "remote",

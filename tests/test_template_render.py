@@ -253,7 +253,7 @@ def test_every_mode_serves_mcp_by_default(rendered_projects, mode: str) -> None:
     assert '"mcp>=' in (project / "pyproject.toml").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("mode", ["none", "oauth"])
+@pytest.mark.parametrize("mode", MODES)
 def test_without_mcp_nothing_of_mcp_is_rendered(
     template_snapshot: Path, tmp_path: Path, mode: str
 ) -> None:
@@ -263,15 +263,16 @@ def test_without_mcp_nothing_of_mcp_is_rendered(
     files = [path for path in project.rglob("*") if path.is_file()]
 
     assert not [path for path in files if "mcp" in path.name.lower()]
-    # The oauth authorization server keeps its MCP authorization parts (the RFC 9728 document of
-    # <BASE_URL>/mcp, the /mcp audience) whether or not /mcp is served; they and their tests
-    # are the one exception.
-    oauth_server = {"oauth", "test_oauth_apps.py", "conftest.py", "settings.py"}
     for path in files:
-        if oauth_server & {*path.relative_to(project).parts} and mode == "oauth":
-            continue
-        if path.suffix in (".py", ".toml", ".md", ".html"):
-            assert re.search(r"\bmcp\b", path.read_text(encoding="utf-8"), re.I) is None, path
+        if path.suffix in (".py", ".toml", ".md", ".html", ".example"):
+            text = path.read_text(encoding="utf-8")
+            assert re.search(r"\bmcp\b", text, re.I) is None, path
+        if path.suffix in (".py", ".md", ".example") and path.parent != project / "tests":
+            # Nor anything of ChatGPT apps, which are MCP servers: no RFC 9728 document, no
+            # domain verification of an app submission (the project's tests check their 404).
+            text = path.read_text(encoding="utf-8").lower().replace("_", "-")
+            assert "oauth-protected-resource" not in text, path
+            assert "openai-apps-challenge" not in text, path
 
 
 @pytest.mark.parametrize("mode", MODES)

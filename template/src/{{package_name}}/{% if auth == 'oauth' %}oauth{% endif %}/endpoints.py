@@ -3,8 +3,7 @@
 - GET/POST /oauth/authorize: the sign-in and consent page (the manifest's client_url);
 - POST /oauth/token: the token endpoint (the manifest's authorization_url), JSON or form body;
 - POST /oauth/register: Dynamic Client Registration (RFC 7591);
-- /.well-known/oauth-authorization-server (RFC 8414), /.well-known/oauth-protected-resource
-  and /.well-known/oauth-protected-resource/mcp (RFC 9728), /.well-known/openai-apps-challenge.
+- /.well-known/oauth-authorization-server (RFC 8414).
 
 Every redirect back to a client carries `iss` (RFC 9207), on success and on error.
 """
@@ -23,7 +22,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import (
     HTMLResponse,
     JSONResponse,
-    PlainTextResponse,
     RedirectResponse,
     Response,
 )
@@ -37,7 +35,7 @@ from ..pages import render_page
 from ..settings import Settings
 from ..users import verify_password
 from . import storage
-from .metadata import authorization_server_metadata, protected_resource_metadata
+from .metadata import authorization_server_metadata
 from .registration import METADATA_DOCUMENT, PRE_REGISTERED, Client, register_client
 from .validator import InvalidTargetError, build_server
 
@@ -488,20 +486,3 @@ async def authorization_server_document(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
     document = authorization_server_metadata(settings)
     return JSONResponse(document, headers=PUBLIC_DOCUMENT)
-
-
-@router.get("/.well-known/oauth-protected-resource", include_in_schema=False)
-@router.get("/.well-known/oauth-protected-resource/mcp", include_in_schema=False)
-async def protected_resource_document(request: Request) -> JSONResponse:
-    """RFC 9728 metadata of the MCP endpoint, at the path-inserted and at the root location."""
-    document = protected_resource_metadata(request.app.state.settings)
-    return JSONResponse(document, headers=PUBLIC_DOCUMENT)
-
-
-@router.get("/.well-known/openai-apps-challenge", include_in_schema=False)
-async def openai_apps_challenge(request: Request) -> Response:
-    """The domain verification token of OpenAI's app submission, from OPENAI_APPS_CHALLENGE."""
-    challenge_token: str = request.app.state.settings.openai_apps_challenge
-    if not challenge_token:
-        return PlainTextResponse("Not Found", status_code=404)
-    return PlainTextResponse(challenge_token)

@@ -1,5 +1,5 @@
-"""Discovery documents: RFC 8414 authorization server metadata, RFC 9728 resource metadata,
-and the OpenAPI security scheme of the same endpoints."""
+"""Discovery documents: RFC 8414 authorization server metadata and the OpenAPI security scheme
+of the same endpoints."""
 
 from __future__ import annotations
 
@@ -14,10 +14,8 @@ from oauthlib.oauth2.rfc6749.endpoints import (
 )
 from oauthlib.oauth2.rfc6749.tokens import BearerToken
 
-from .. import plugin_info
 from ..settings import Settings
 from .registration import AUTH_METHODS
-from .resource import mcp_resource
 from .validator import build_server
 
 
@@ -56,22 +54,6 @@ def authorization_server_metadata(settings: Settings) -> dict[str, Any]:
         [authorize, token], claims, raise_errors=base.startswith("https://")
     )
     return dict(endpoint.claims)
-
-
-def protected_resource_metadata(settings: Settings) -> dict[str, Any]:
-    """The RFC 9728 document of the MCP endpoint."""
-    return {
-        "resource": mcp_resource(settings),
-        "authorization_servers": [settings.base_url],
-        "scopes_supported": settings.oauth_scope.split(),
-        "bearer_methods_supported": ["header"],
-        "resource_name": plugin_info.NAME,
-    }
-
-
-def tool_security_schemes(scopes: list[str]) -> list[dict[str, Any]]:
-    """The securitySchemes of every MCP tool: OAuth with the scopes it needs (ChatGPT apps)."""
-    return [{"type": "oauth2", "scopes": scopes}]
 
 
 def security_schemes(settings: Settings) -> dict[str, Any]:

@@ -5,8 +5,8 @@
 - Dynamic Client Registration (RFC 7591, POST /oauth/register): a client registers its redirect
   URIs and gets a client_id (and a secret unless it is public). Registrations never expire and
   are rate-limited per address.
-- Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document, the MCP default):
-  the client_id is an https URL; its JSON document lists the redirect URIs. It is fetched with
+- Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document): the
+  client_id is an https URL; its JSON document lists the redirect URIs. It is fetched with
   the guards of fetch.py and cached. Such clients are public (token_endpoint_auth_method none).
 
 Every client but the pre-registered one must use PKCE with S256.
