@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
+from helpers.servers import served_at_its_url
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -138,27 +135,9 @@ def plugin_app(base_url: str, behaviour: Behaviour) -> Starlette:
     )
 
 
-@contextmanager
-def serve(behaviour: Behaviour) -> Iterator[str]:
-    """Serve the plugin app on a free 127.0.0.1 port; yield its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(
-        uvicorn.Config(plugin_app(base_url, behaviour), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.02)
-    try:
-        yield base_url
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+def serve(behaviour: Behaviour) -> AbstractContextManager[str]:
+    """Serve the plugin app on a free 127.0.0.1 port; the block gets its base URL."""
+    return served_at_its_url(lambda base_url: plugin_app(base_url, behaviour))
 
 
 def check(*args: str) -> tuple[int, dict]:

@@ -2,7 +2,7 @@
 
 Each directory of tests/data/check/mcp-cases/ is an exported tree (mcp/tools.json and the OAuth
 metadata files) with one mistake, named after the code it must produce; mcp-good/ has none.
-The live-only codes are covered by the faults of tests/check_mcp_server.py.
+The live-only codes are covered by the faults of tests/helpers/mcp_server.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from check_mcp_server import FAULTS
+from helpers.mcp_server import FAULTS
 from typer.testing import CliRunner
 
 from generator.check._codes import RULES

@@ -1,6 +1,6 @@
 """`plugin check URL` against a real MCP server (the official SDK on 127.0.0.1), good and broken.
 
-The server (tests/check_mcp_server.py) plays a ChatGPT app deployed at todo.example.test behind
+The server (tests/helpers/mcp_server.py) plays a ChatGPT app deployed at todo.example.test behind
 a proxy; the checker reaches it on its loopback port with `--domain todo.example.test`.
 """
 
@@ -11,16 +11,16 @@ import socket
 from urllib.parse import parse_qs
 
 import pytest
-from check_mcp_server import (
+from helpers.mcp_server import (
     CHALLENGE,
     CLIENT_ID,
     CLIENT_SECRET,
     FAULTS,
     PUBLIC_HOST,
     TOKEN,
-    _uvicorn,
     serve,
 )
+from helpers.servers import served
 from starlette.applications import Starlette
 from typer.testing import CliRunner
 
@@ -168,7 +168,7 @@ def test_plugin_target_accepts_another_auth_scheme_but_not_a_bare_401(
 
 
 def test_chatgpt_app_target_needs_the_endpoint() -> None:
-    with _uvicorn(Starlette(), "off") as base_url:
+    with served(Starlette()) as base_url:
         exit_code, report = check(base_url, "--target", "chatgpt-app")
         assert (exit_code, [f["code"] for f in report["findings"]]) == (1, ["P001"])
         # with the plugin target an absent endpoint is no finding, unless --mcp-path names it

@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
@@ -28,6 +24,8 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import ToolAnnotations
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+
+from helpers.servers import served
 
 # the SDK logs each session at INFO, into whatever stdout is (CliRunner's, during a check)
 logging.getLogger("mcp").setLevel(logging.ERROR)
@@ -364,26 +362,6 @@ def _foreign_app(log: list[Received]) -> Any:
 
 
 @contextmanager
-def _uvicorn(app: Any, lifespan: str) -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.02)
-    try:
-        yield base_url
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
-@contextmanager
 def serve(
     fault: str | None = None,
     *,
@@ -398,7 +376,7 @@ def serve(
     if fault is not None and fault not in {*FAULTS, *VARIANTS}:
         raise ValueError(f"unknown fault {fault!r}")
     foreign_log: list[Received] = []
-    with _uvicorn(_foreign_app(foreign_log), "off") as foreign_url:
+    with served(_foreign_app(foreign_log), "off") as foreign_url:
         server = Server(base_url="", foreign_url=foreign_url, foreign_received=foreign_log)
         mcp = build_mcp(fault, auth, server.tool_calls)
         _challenge_route(mcp, fault)
@@ -415,6 +393,6 @@ def serve(
             ),
         )
         app.state.foreign_url = foreign_url
-        with _uvicorn(_Front(app, fault, server.received), "on") as base_url:
+        with served(_Front(app, fault, server.received), "on") as base_url:
             server.base_url = base_url
             yield server
