@@ -11,6 +11,7 @@ import pytest
 from helpers.commands import BIN_DIR
 from helpers.rendering import MODES, answers_for, render_template
 from helpers.repos import REPO_ROOT, make_template
+from helpers.small_template import generate, make_v1, make_v2, owner_edits
 
 from generator.answers import Questionnaire
 
@@ -85,3 +86,13 @@ def rendered_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str]
 def rendered_projects(rendered_project: Callable[[str], Path]) -> dict[str, Path]:
     """{mode: project directory} for the four auth modes, rendered once per session."""
     return {mode: rendered_project(mode) for mode in MODES}
+
+
+@pytest.fixture
+def edited_small_project(tmp_path: Path, git_home: Path) -> tuple[Path, Path]:
+    """A project of the small v1 template with its owner's edits committed; origin at v2."""
+    origin = make_v1(tmp_path / "origin")
+    project = generate(origin, tmp_path / "project")
+    owner_edits(project)
+    make_v2(origin)
+    return origin, project

@@ -8,23 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from helpers.commands import copier_cli, plugin
 from helpers.repos import commit_all, git, init_repo, write_tree
-from helpers.small_template import generate, make_v1, make_v2, owner_edits
+from helpers.small_template import generate, make_v1, make_v2
 from helpers.trees import tree_snapshot
 
 from generator.update import CONFLICT_END, CONFLICT_START
-
-
-@pytest.fixture
-def edited_project(tmp_path: Path, git_home: Path) -> tuple[Path, Path]:
-    """A v1 project with the owner's edits committed, and its origin already at v2."""
-    origin = make_v1(tmp_path / "origin")
-    project = generate(origin, tmp_path / "project")
-    owner_edits(project)
-    make_v2(origin)
-    return origin, project
 
 
 def assert_scenario_outcome(project: Path) -> None:
@@ -46,8 +35,8 @@ def assert_scenario_outcome(project: Path) -> None:
     assert readme.index(CONFLICT_START) < readme.index("make dev") < readme.index(CONFLICT_END)
 
 
-def test_plugin_update_keeps_owner_edits_and_marks_conflicts(edited_project) -> None:
-    origin, project = edited_project
+def test_plugin_update_keeps_owner_edits_and_marks_conflicts(edited_small_project) -> None:
+    origin, project = edited_small_project
 
     code, output = plugin("update", str(project), "--defaults")
 
@@ -60,8 +49,8 @@ def test_plugin_update_keeps_owner_edits_and_marks_conflicts(edited_project) -> 
     assert "1 file still holds conflict markers" in output
 
 
-def test_plain_copier_update_cli_gives_the_same_result(edited_project) -> None:
-    _, project = edited_project
+def test_plain_copier_update_cli_gives_the_same_result(edited_small_project) -> None:
+    _, project = edited_small_project
 
     result = copier_cli(project, "update", "--defaults", "--conflict", "inline")
 
@@ -70,9 +59,9 @@ def test_plain_copier_update_cli_gives_the_same_result(edited_project) -> None:
 
 
 def test_update_refuses_while_conflict_markers_remain_in_a_file_it_changes(
-    edited_project,
+    edited_small_project,
 ) -> None:
-    origin, project = edited_project
+    origin, project = edited_small_project
     plugin("update", str(project), "--defaults")
     commit_all(project, "Commit without resolving")
     readme = origin / "template/README.md.jinja"
@@ -126,8 +115,8 @@ def test_vcs_ref_picks_the_version(tmp_path: Path, git_home: Path) -> None:
     assert (project / "CONTRIBUTING.md").exists() and not (project / "LATER.md").exists()
 
 
-def test_pretend_reports_and_writes_nothing(edited_project) -> None:
-    origin, project = edited_project
+def test_pretend_reports_and_writes_nothing(edited_small_project) -> None:
+    origin, project = edited_small_project
     head_before = git(project, "rev-parse", "HEAD")
     files_before = tree_snapshot(project)
 
@@ -142,8 +131,8 @@ def test_pretend_reports_and_writes_nothing(edited_project) -> None:
     assert git(project, "status", "--porcelain") == ""
 
 
-def test_refuses_a_dirty_tree(edited_project) -> None:
-    origin, project = edited_project
+def test_refuses_a_dirty_tree(edited_small_project) -> None:
+    origin, project = edited_small_project
     (project / "settings.py").write_text("PORT = 1\n", encoding="utf-8")
 
     code, output = plugin("update", str(project), "--defaults")
@@ -155,8 +144,8 @@ def test_refuses_a_dirty_tree(edited_project) -> None:
     assert not (project / "CONTRIBUTING.md").exists()
 
 
-def test_refuses_an_untracked_file(edited_project) -> None:
-    origin, project = edited_project
+def test_refuses_an_untracked_file(edited_small_project) -> None:
+    origin, project = edited_small_project
     (project / "notes.txt").write_text("draft\n", encoding="utf-8")
 
     code, output = plugin("update", str(project), "--defaults")
@@ -208,8 +197,8 @@ def test_refuses_a_downgrade_in_one_sentence(tmp_path: Path, git_home: Path) -> 
     assert tree_snapshot(project) == before
 
 
-def test_refuses_an_unknown_version(edited_project) -> None:
-    origin, project = edited_project
+def test_refuses_an_unknown_version(edited_small_project) -> None:
+    origin, project = edited_small_project
 
     code, output = plugin("update", str(project), "--vcs-ref", "v9.9.9", "--defaults")
 
@@ -219,8 +208,8 @@ def test_refuses_an_unknown_version(edited_project) -> None:
     assert git(project, "status", "--porcelain") == ""
 
 
-def test_rejects_malformed_data(edited_project) -> None:
-    origin, project = edited_project
+def test_rejects_malformed_data(edited_small_project) -> None:
+    origin, project = edited_small_project
 
     code, output = plugin("update", str(project), "--data", "license")
 

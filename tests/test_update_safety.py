@@ -28,16 +28,6 @@ def v1_project(tmp_path: Path, git_home: Path) -> tuple[Path, Path]:
     return origin, generate(origin, tmp_path / "project")
 
 
-@pytest.fixture
-def edited_project_v2(tmp_path: Path, git_home: Path) -> tuple[Path, Path]:
-    """A v1 project with the owner's edits committed, and its origin already at v2."""
-    origin = make_v1(tmp_path / "origin")
-    project = generate(origin, tmp_path / "project")
-    owner_edits(project)
-    make_v2(origin)
-    return origin, project
-
-
 def unchanged(project: Path, before: dict[str, str], head: str) -> bool:
     return (
         tree_snapshot(project, skip_lines=()) == before
@@ -372,13 +362,13 @@ def test_ctrl_c_while_the_update_is_applied_finishes_it(
 
 
 def test_a_full_disk_while_applying_leaves_the_project_as_it_was(
-    edited_project_v2: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    edited_small_project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import errno
 
     import generator.update
 
-    _, project = edited_project_v2
+    _, project = edited_small_project
     before = tree_snapshot(project, skip_lines=())
     head = git(project, "rev-parse", "HEAD")
     stage = generator.update._stage
