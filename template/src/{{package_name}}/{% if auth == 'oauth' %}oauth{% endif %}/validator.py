@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from oauthlib.oauth2 import RequestValidator, WebApplicationServer
-from sqlalchemy import Connection
 from oauthlib.oauth2.rfc6749 import errors
+from sqlalchemy import Connection
 from typing_extensions import override
 
 from ..settings import Settings
@@ -308,9 +308,7 @@ class StoreRequestValidator(RequestValidator):
         if row.refresh_expires_at <= storage.now():
             return False
         # Checked before the claim, so a refused request does not cost the client its token.
-        if request.scope is not None and not set(request.scope.split()) <= set(
-            row.scope.split()
-        ):
+        if request.scope is not None and not set(request.scope.split()) <= set(row.scope.split()):
             raise errors.InvalidScopeError(request=request)
         if request.resource is not None and request.resource != row.resource:
             raise InvalidTargetError(
