@@ -1,4 +1,4 @@
-"""The authorization server's tables and every query on them; it imports nothing above it.
+"""The authorization server's tables and every query on them; above db.py, below the rest.
 
 Codes, tokens and client secrets are stored as SHA-256 digests, never in clear. Every token
 descends from one authorization code: that code's digest is the token's family, and replaying
