@@ -112,15 +112,23 @@ class Questionnaire:
         return [key for key in self._questions if not self._is_derived(key)]
 
     def resolve(
-        self, given: Mapping[str, Given], *, use_defaults: bool, ask: Asker | None
+        self,
+        given: Mapping[str, Given],
+        *,
+        use_defaults: bool,
+        ask: Asker | None,
+        answered: Callable[[str, Mapping[str, Any]], None] | None = None,
     ) -> Resolved:
         """Answer every question, in order; return the answers to record and the derived values.
 
         A given answer is checked and used; otherwise `ask` is called when there is one (the
         wizard), or the default is taken when `use_defaults` is set. A question that is not
-        asked for these answers (its `when` is false) must not be given.
+        asked for these answers (its `when` is false) must not be given. Every given answer is
+        checked before the first question is asked (`precheck`). `answered(key, answers)` is
+        called after each question is answered, with the answers so far; what it raises ends
+        the questionnaire there.
         """
-        self._refuse_unknown(given)
+        self.precheck(given)
         answers = _copier.new_answers()
         for key in self._questions:
             question = self._question(key, answers)
@@ -139,11 +147,49 @@ class Questionnaire:
                 answers.user[key] = self._checked(question, reply, f"The answer to {key}")
             else:
                 answers.user[key] = self._default_or_fail(question, answers)
+            if answered is not None:
+                answered(key, dict(answers.user))
         derived = set(self.derived_keys)
         return Resolved(
             answers={k: v for k, v in answers.user.items() if k not in answers.hidden},
             derived={k: v for k, v in answers.user.items() if k in derived},
         )
+
+    def precheck(self, given: Mapping[str, Given]) -> None:
+        """Refuse a wrong given answer before anything is asked, as `resolve` would later.
+
+        Each given answer is parsed and validated in question order, with the given answers
+        before it as context. A check whose `when` condition or validator reads an answer that
+        was not given waits for `resolve`, where that answer is known.
+        """
+        self._refuse_unknown(given)
+        answers = _copier.new_answers()
+        known = set(given)
+        for key in self._questions:
+            if key not in given or self._is_derived(key):
+                continue
+            details = self._questions[key]
+            if not self._reads_only(details.get("when", True), known):
+                continue
+            question = self._question(key, answers, validate=False)
+            if not question.get_when():
+                raise UsageError(self._not_asked_message(key, given[key].origin))
+            if not self._reads_only(details.get("validator", ""), known | {key}):
+                continue
+            question = self._question(key, answers)
+            answers.user[key] = self._checked(question, given[key].value, given[key].origin)
+
+    def _reads_only(self, source: Any, names: set[str]) -> bool:
+        """True when the Jinja text `source` reads no answer outside `names`."""
+        if not isinstance(source, str) or "{" not in source:
+            return True
+        from jinja2 import meta
+
+        try:
+            read = meta.find_undeclared_variables(self._jinja_env.parse(source))
+        except Exception:  # noqa: BLE001 - a template that does not parse is checked later
+            return False
+        return {name for name in read if name in self._questions} <= names
 
     # -- one question ---------------------------------------------------------------------------
 

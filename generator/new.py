@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -236,6 +237,7 @@ def create_project(
                 given,
                 use_defaults=defaults or not interactive,
                 ask=make_asker() if interactive else None,
+                answered=None if dest is not None else _default_destination_check(force),
             )
         answers = resolved.answers
         target = dest if dest is not None else Path(default_directory(answers))
@@ -258,6 +260,19 @@ def create_project(
             )
         typer.echo(next_steps(answers, resolved.derived, target, committed=committed, git=git))
     return target
+
+
+def _default_destination_check(force: bool) -> Callable[[str, Mapping[str, Any]], None]:
+    """Refuse the default destination as soon as the answers that name it are known: after the
+    name (or, for a name without letters or digits, the package name), not after every
+    question."""
+    from generator.render import check_destination
+
+    def answered(key: str, answers: Mapping[str, Any]) -> None:
+        if (key == "name" and _slug(answers["name"])) or key == "package_name":
+            check_destination(Path(default_directory(answers)).absolute(), force=force)
+
+    return answered
 
 
 def collect_given(
@@ -290,8 +305,12 @@ def _flag_given(key: str, value: Any) -> str:
 
 def default_directory(answers: dict[str, Any]) -> str:
     """The directory named after the plugin: its name as a lowercase slug."""
-    slug = re.sub(r"[^a-z0-9]+", "-", str(answers.get("name", "")).lower()).strip("-")
+    slug = _slug(answers.get("name", ""))
     return slug or str(answers.get("package_name", "plugin")).replace("_", "-")
+
+
+def _slug(name: Any) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")
 
 
 def next_steps(
