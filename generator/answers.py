@@ -80,25 +80,34 @@ class Questionnaire:
         settings: Any,
         *,
         hint: Callable[[str], str] = data_hint,
+        normalize: Mapping[str, Callable[[Any], Any]] | None = None,
     ) -> None:
         self._questions = dict(questions)
         self._jinja_env = jinja_env
         self._settings = settings
         self._hint = hint
+        self._normalize = dict(normalize or {})
 
     @classmethod
     def from_worker(
-        cls, worker: Worker, *, hint: Callable[[str], str] = data_hint
+        cls,
+        worker: Worker,
+        *,
+        hint: Callable[[str], str] = data_hint,
+        normalize: Mapping[str, Callable[[Any], Any]] | None = None,
     ) -> Questionnaire:
         """The questions of the template a Copier worker renders, with that worker's settings.
 
         `hint(key)` says in error messages how to answer a question, e.g. "--name NAME".
+        `normalize[key]` rewrites an answer (given or typed) before it is checked, e.g. a host
+        in capitals into lowercase; the result is what is checked and recorded.
         """
         return cls(
             _copier.questions_of(worker),
             _copier.jinja_env_of(worker),
             _copier.settings_of(worker),
             hint=hint,
+            normalize=normalize,
         )
 
     @property
@@ -228,6 +237,7 @@ class Questionnaire:
 
     def _checked(self, question: Question, value: Any, origin: str) -> Any:
         """`value` parsed as Copier parses it; UsageError naming `origin` when it is refused."""
+        value = self._normalized(question.var_name, value)
         try:
             parsed = question.parse_answer(value)
         except Exception:  # noqa: BLE001 - Copier raises several types for a wrong type or choice
@@ -247,7 +257,7 @@ class Questionnaire:
 
         def check(raw: Any) -> str | None:
             try:
-                parsed = question.parse_answer(raw)
+                parsed = question.parse_answer(self._normalized(question.var_name, raw))
             except Exception:  # noqa: BLE001 - same as _checked
                 return _parse_error(question, raw, "This answer")
             return validation_message(question, parsed)
@@ -260,8 +270,12 @@ class Questionnaire:
             default=None if default is _NO_DEFAULT else default,
             placeholder=question.get_placeholder(),
             check=check,
-            parse=question.parse_answer,
+            parse=lambda raw: question.parse_answer(self._normalized(question.var_name, raw)),
         )
+
+    def _normalized(self, key: str, value: Any) -> Any:
+        rewrite = self._normalize.get(key)
+        return value if rewrite is None else rewrite(value)
 
     # -- errors ---------------------------------------------------------------------------------
 

@@ -38,6 +38,15 @@ FLAGS = {
 }
 
 
+def _lowercase(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+#: Answers `plugin new` rewrites before copier.yml checks them: host names are case-insensitive,
+#: so a domain typed in capitals is taken in lowercase (copier.yml asks for lowercase).
+NORMALIZE = {"domain": _lowercase}
+
+
 def flag_hint(key: str) -> str:
     """How to answer the question `key` on the command line, e.g. "--name NAME"."""
     flag = FLAGS.get(key)
@@ -232,7 +241,9 @@ def create_project(
         interactive = is_terminal()
     with open_template(source) as opened:
         with errors_as_sentences("The template's copier.yml cannot be used"):
-            questionnaire = Questionnaire.from_worker(opened.worker(), hint=flag_hint)
+            questionnaire = Questionnaire.from_worker(
+                opened.worker(), hint=flag_hint, normalize=NORMALIZE
+            )
             resolved = questionnaire.resolve(
                 given,
                 use_defaults=defaults or not interactive,
@@ -310,7 +321,23 @@ def default_directory(answers: dict[str, Any]) -> str:
 
 
 def _slug(name: Any) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_letters(str(name).lower())).strip("-")
+
+
+#: Latin letters that Unicode does not decompose into an ASCII letter and an accent.
+_UNDECOMPOSED = str.maketrans(
+    {"ß": "ss", "æ": "ae", "œ": "oe", "þ": "th", "ĳ": "ij", "ð": "d", "ø": "o", "đ": "d",
+     "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t"}
+)  # fmt: skip
+
+
+def ascii_letters(text: str) -> str:
+    """Latin letters as their ASCII base letters (ü -> u, ß -> ss), like copier.yml's
+    model_name default; other characters are kept."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def next_steps(

@@ -520,3 +520,32 @@ def test_plain_copier_refuses_a_derived_value_on_copy_and_update(
     assert "base_url is derived from domain and cannot be given as an answer" in updated.stderr
     assert tree_snapshot(project) == before
     assert "Served at https://todo.example.com with" in (project / "README.md").read_text()
+
+
+def test_a_name_in_latin_letters_keeps_them_in_the_model_and_package_names(
+    tmp_path: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = plugin_new("--template", str(template_repo), "--name", "Über Straße Ærø")
+    assert (code, err) == (0, "")
+    project = tmp_path / "uber-strasse-aero"  # the default directory is transliterated too
+    answers = answers_of(project)
+    assert (answers["model_name"], answers["package_name"]) == ("uber_strasse_aero",) * 2
+    # the default is copier.yml's: plain copier copy derives the same names
+    copied = run(
+        COPIER, "copy", "--defaults", "--data", "name=Über Straße Ærø", str(template_repo),
+        str(tmp_path / "copied"), cwd=tmp_path,
+    )  # fmt: skip
+    assert copied.returncode == 0, copied.stderr
+    assert answers_of(tmp_path / "copied")["package_name"] == "uber_strasse_aero"
+
+
+def test_a_domain_in_capitals_is_taken_in_lowercase(tmp_path: Path, template_repo: Path) -> None:
+    dest = tmp_path / "todo"
+    code, out, err = plugin_new(
+        str(dest), "--template", str(template_repo), "--name", "Todo", "--domain",
+        "TODO.Example.com",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert answers_of(dest)["domain"] == "todo.example.com"
+    assert "https://todo.example.com/mcp" in out
