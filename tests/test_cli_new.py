@@ -549,3 +549,13 @@ def test_a_domain_in_capitals_is_taken_in_lowercase(tmp_path: Path, template_rep
     assert (code, err) == (0, "")
     assert answers_of(dest)["domain"] == "todo.example.com"
     assert "https://todo.example.com/mcp" in out
+
+
+def test_an_unknown_vcs_ref_is_a_wrong_flag(tmp_path: Path, template_repo: Path) -> None:
+    dest = tmp_path / "todo"
+    code, out, err = plugin_new(
+        str(dest), "--template", str(template_repo), "--vcs-ref", "v9.9.9", "--name", "T"
+    )
+    assert code == 2
+    assert err == f"Error: Cannot read the template {template_repo}: Unknown revision: 'v9.9.9'\n"
+    assert not dest.exists()
