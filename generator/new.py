@@ -47,6 +47,19 @@ def _lowercase(value: Any) -> Any:
 NORMALIZE = {"domain": _lowercase}
 
 
+#: The choices of copier.yml's `auth` and `authorization_type`, for shell completion only (the
+#: answers are checked against copier.yml itself; tests/test_cli_new.py keeps these equal).
+AUTH_MODES = ("none", "service_http", "user_http", "oauth")
+AUTHORIZATION_TYPES = ("bearer", "basic")
+
+
+def _completing(choices: tuple[str, ...]) -> Any:
+    def complete(incomplete: str) -> list[str]:
+        return [choice for choice in choices if choice.startswith(incomplete)]
+
+    return complete
+
+
 def flag_hint(key: str) -> str:
     """How to answer the question `key` on the command line, e.g. "--name NAME"."""
     flag = FLAGS.get(key)
@@ -83,11 +96,16 @@ def new(
         typer.Option(
             metavar="MODE",
             help="Auth mode: none, service_http, user_http or oauth [none].",
+            autocompletion=_completing(AUTH_MODES),
         ),
     ] = None,
     authorization_type: Annotated[
         str | None,
-        typer.Option(metavar="TYPE", help="user_http only: bearer or basic [bearer]."),
+        typer.Option(
+            metavar="TYPE",
+            help="user_http only: bearer or basic [bearer].",
+            autocompletion=_completing(AUTHORIZATION_TYPES),
+        ),
     ] = None,
     oauth_scope: Annotated[
         str | None,
@@ -141,6 +159,7 @@ def new(
         list[str] | None,
         typer.Option(
             "--data",
+            "-d",
             metavar="KEY=VALUE",
             help="Answer any question by its copier.yml key; repeatable. The flags above win.",
         ),

@@ -57,7 +57,9 @@ def update(
     ] = None,
     defaults: Annotated[
         bool,
-        typer.Option("--defaults", help="Answer new questions with their defaults, never ask."),
+        typer.Option(
+            "--defaults", "-y", help="Answer new questions with their defaults, never ask."
+        ),
     ] = False,
     data: Annotated[
         list[str] | None,
