@@ -14,7 +14,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 from typer.completion import completion_init
 
-from generator import __version__
 from generator.errors import UserError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,7 +54,9 @@ def reports_user_errors(func: F) -> F:
 
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"plugin {__version__}")
+        from generator.template_source import version_line
+
+        typer.echo(f"plugin {version_line()}")
         raise typer.Exit()
 
 

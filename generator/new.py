@@ -408,7 +408,28 @@ def next_steps(
             "ChatGPT connects only to a public https address: deploy the project first",
             "  (README: Deploy) and give ChatGPT that address instead.",
         ]
+    commit = _recorded_commit(dest)
+    if commit is not None:
+        from generator import __version__
+
+        lines += [
+            "",
+            f"Made with plugin {__version__} (template {commit}); `plugin update` brings later",
+            "  template versions.",
+        ]
     return "\n".join(lines)
+
+
+def _recorded_commit(dest: Path) -> str | None:
+    """`_commit` of the project's .copier-answers.yml: the template version it was made from."""
+    import yaml
+
+    try:
+        recorded = yaml.safe_load((dest / ".copier-answers.yml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    commit = recorded.get("_commit") if isinstance(recorded, dict) else None
+    return str(commit) if commit else None
 
 
 def _connect_lines(answers: dict[str, Any], base_url: str, python: str) -> list[str]:

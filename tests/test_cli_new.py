@@ -629,3 +629,17 @@ def test_short_data_option_answers_a_question(tmp_path: Path, template_repo: Pat
     code, _, err = plugin_new(str(dest), "--template", str(template_repo), "-d", "name=Short", "-y")
     assert (code, err) == (0, "")
     assert answers_of(dest)["name"] == "Short"
+
+
+def test_the_version_is_spelled_one_way(tmp_path: Path, template_repo: Path) -> None:
+    from generator import __version__
+
+    described = git(REPO_ROOT, "describe", "--tags", "--always", "HEAD").strip()
+    version = run(PLUGIN, "--version", cwd=tmp_path)
+    assert version.stdout == f"plugin {__version__} (template {described})\n"
+
+    dest = tmp_path / "todo"
+    code, out, _ = plugin_new(str(dest), "--template", str(template_repo), "--name", "T")
+    assert code == 0
+    commit = answers_of(dest)["_commit"]
+    assert f"Made with plugin {__version__} (template {commit}); `plugin update` brings" in out
