@@ -109,7 +109,7 @@ def _root(
             "--version", help="Show the version and exit.", callback=_print_version, is_eager=True
         ),
     ] = False,
-    install_completion: Annotated[
+    _install_completion_flag: Annotated[
         bool,
         typer.Option(
             "--install-completion",
@@ -121,7 +121,7 @@ def _root(
             expose_value=False,
         ),
     ] = False,
-    show_completion: Annotated[
+    _show_completion_flag: Annotated[
         bool,
         typer.Option(
             "--show-completion",
