@@ -120,21 +120,21 @@ def _oauth_access_token(project: Path, env: dict[str, str]) -> str:
     package = package_name(project)
     code = (
         "import secrets\n"
-        f"from {package}.app import SCHEMAS\n"
         f"from {package}.db import Database\n"
         f"from {package}.oauth import storage\n"
         f"from {package}.settings import Settings\n"
         f"from {package}.users import create_user\n"
         "settings = Settings()\n"
-        "db = Database(settings.database_path)\n"
-        "db.init_schema(*SCHEMAS)\n"
-        "conn = db.connection()\n"
+        "db = Database(settings.database_url)\n"
+        "db.migrate()\n"
+        "conn = db.engine.connect()\n"
         "token = secrets.token_urlsafe(32)\n"
         "storage.store_tokens(conn, family=secrets.token_urlsafe(32),\n"
         "    client_id=settings.oauth_client_id, user_id=create_user(conn, 'bench', None),\n"
         "    scope=settings.oauth_scope, access_token=token, access_ttl=3600,\n"
         "    refresh_token=None, refresh_ttl=3600)\n"
         "print(token)\n"
+        "conn.close()\n"
         "db.close()\n"
     )
     return _last_token(_run_python(project, env, "-c", code))
