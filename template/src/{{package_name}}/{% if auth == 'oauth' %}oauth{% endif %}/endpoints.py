@@ -56,7 +56,6 @@ CSRF_COOKIE = "oauth_csrf"
 # Over https the __Host- prefix keeps sibling subdomains from planting a nonce of their own.
 SECURE_CSRF_COOKIE = "__Host-oauth_csrf"
 CSRF_MAX_AGE = 3600
-MAX_REGISTRATION_BYTES = 16 * 1024
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Discovery documents are public and read by browser-based clients too.
 PUBLIC_DOCUMENT = {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=300"}
@@ -458,13 +457,8 @@ async def authorize_decision(request: Request) -> Response:
 async def register(request: Request) -> Response:
     """Dynamic Client Registration (RFC 7591 3): JSON metadata in, client_id (and secret) out."""
     settings: Settings = request.app.state.settings
+    # The body limit (limits.py) has refused bodies over 16 KiB already.
     raw = await request.body()
-    if len(raw) > MAX_REGISTRATION_BYTES:
-        return JSONResponse(
-            {"error": "invalid_client_metadata", "error_description": "The body is too large."},
-            status_code=413,
-            headers=NO_STORE,
-        )
     try:
         metadata = json.loads(raw)
     except (UnicodeDecodeError, ValueError, RecursionError):
