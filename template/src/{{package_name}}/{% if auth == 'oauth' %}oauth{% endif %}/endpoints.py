@@ -31,6 +31,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from starlette.concurrency import run_in_threadpool
 
 from .. import plugin_info
+from ..malformed import strict_json
 from ..pages import render_page
 from ..settings import Settings
 from ..users import verify_password
@@ -137,8 +138,8 @@ async def _token_params(request: Request) -> list[tuple[str, str]]:
     if content_type == "application/json":
         try:
             # Pairs, not a dict: a dict would silently keep only the last of a repeated name.
-            data = json.loads(raw, object_pairs_hook=_JSONPairs)
-        except (UnicodeDecodeError, ValueError, RecursionError):
+            data = strict_json(raw, object_pairs_hook=_JSONPairs)
+        except ValueError:
             raise ValueError("The JSON body could not be parsed.") from None
         if not isinstance(data, _JSONPairs) or not all(isinstance(v, str) for _, v in data):
             raise ValueError("The JSON body must be an object whose values are strings.")
@@ -460,8 +461,8 @@ async def register(request: Request) -> Response:
     # The body limit (limits.py) has refused bodies over 16 KiB already.
     raw = await request.body()
     try:
-        metadata = json.loads(raw)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        metadata = strict_json(raw)
+    except ValueError:
         metadata = None
     address = request.client.host if request.client else "unknown"
     db = request.app.state.db
