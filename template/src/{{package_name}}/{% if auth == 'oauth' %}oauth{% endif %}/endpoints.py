@@ -35,7 +35,7 @@ from ..malformed import strict_json
 from ..pages import render_page
 from ..settings import Settings
 from ..users import verify_password
-from . import storage
+from . import storage, throttle
 from .metadata import authorization_server_metadata
 from .registration import METADATA_DOCUMENT, PRE_REGISTERED, Client, register_client
 from .validator import InvalidTargetError, build_server
@@ -399,6 +399,7 @@ def _decide(
     conn: sqlite3.Connection,
     pairs: list[tuple[str, str]],
     csrf_nonce: str | None,
+    address: str,
 ) -> Response:
     kept, fields = _authorization_fields(pairs)
     form = dict(pairs)
@@ -419,14 +420,13 @@ def _decide(
         denied = errors.AccessDeniedError(state=fields.get("state"))
         return _redirect(_back_to_client(settings, fields["redirect_uri"], denied.twotuples), 303)
     username = form.get("username", "")
-    name_hash = storage.digest(username.strip())
-    if storage.sign_in_locked(conn, name_hash):
+    if throttle.locked(conn, username, address):
         # The same answer for every name, known or not, and no password check at all.
-        minutes = storage.SIGN_IN_LOCK_SECONDS // 60
+        minutes = throttle.LOCK_SECONDS // 60
         message = f"Too many failed sign-ins for this name: wait {minutes} minutes and try again."
         return _consent(settings, fields, scopes, client, username, message, status=429)
     user_id = verify_password(conn, username, form.get("password", ""))
-    storage.record_sign_in(conn, name_hash, user_id is not None)
+    throttle.record(conn, username, address, user_id is not None)
     if user_id is None:
         return _consent(settings, fields, scopes, client, username, "Wrong user name or password.")
     uri = f"{settings.base_url}/oauth/authorize?{urlencode(kept)}"
@@ -448,7 +448,10 @@ async def authorize_decision(request: Request) -> Response:
     form = await request.form()
     pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
     csrf_nonce = request.cookies.get(_csrf_cookie(settings)[0])
-    return await run_in_threadpool(lambda: _decide(settings, db.connection(), pairs, csrf_nonce))
+    address = throttle.client_address(request, settings.trusted_proxies)
+    return await run_in_threadpool(
+        lambda: _decide(settings, db.connection(), pairs, csrf_nonce, address)
+    )
 
 
 # -- registration and discovery ----------------------------------------------------------------

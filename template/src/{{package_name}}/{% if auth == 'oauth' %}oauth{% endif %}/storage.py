@@ -69,9 +69,16 @@ CREATE TABLE IF NOT EXISTS oauth_clients (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS oauth_clients_created ON oauth_clients (created_at);
--- Keyed by a digest of the name typed, so that mistyped passwords in it are not kept.
+-- Keyed by a digest of the name typed and the client address (throttle.py), so that mistyped
+-- passwords in it are not kept.
 CREATE TABLE IF NOT EXISTS oauth_sign_in_failures (
     name_hash TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_failure_at INTEGER NOT NULL
+);
+-- Failed sign-ins per client address (a digest of it), whatever the names.
+CREATE TABLE IF NOT EXISTS oauth_sign_in_addresses (
+    address_hash TEXT PRIMARY KEY,
     failures INTEGER NOT NULL,
     last_failure_at INTEGER NOT NULL
 );
