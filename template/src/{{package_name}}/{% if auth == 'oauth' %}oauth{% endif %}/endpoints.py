@@ -449,9 +449,20 @@ async def authorize_decision(request: Request) -> Response:
     pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
     csrf_nonce = request.cookies.get(_csrf_cookie(settings)[0])
     address = throttle.client_address(request, settings.trusted_proxies)
-    return await run_in_threadpool(
-        lambda: _decide(settings, db.connection(), pairs, csrf_nonce, address)
-    )
+    async with throttle.hashing_slot(request.app, settings.sign_in_concurrency) as free:
+        if not free:
+            page = _error_page(
+                "Too many sign-ins at once",
+                "This server is checking many sign-ins right now: wait a moment and send the "
+                "form again.",
+                {},
+                status=503,
+            )
+            page.headers["Retry-After"] = "1"
+            return page
+        return await run_in_threadpool(
+            lambda: _decide(settings, db.connection(), pairs, csrf_nonce, address)
+        )
 
 
 # -- registration and discovery ----------------------------------------------------------------

@@ -6,16 +6,23 @@ only, and the user signing in from elsewhere is never denied. An address that fa
 whatever the names (password spraying), is refused for every name for a while. The counts live
 in the database, so that several instances share them.
 
+Password hashing is the costly part (scrypt: 16 MiB and about 0.1 s per check): at most
+SIGN_IN_CONCURRENCY sign-ins check a password at once. The others wait for a slot on the event
+loop, holding no thread, for at most HASHING_WAIT_SECONDS, and then get a 503 page: a burst of
+sign-ins can neither fill the thread pool that the token endpoint needs nor the memory.
+
 The client address is the TCP peer's, unless that peer is a trusted proxy (TRUSTED_PROXIES):
 then it is the last X-Forwarded-For address that is not itself a trusted proxy.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 
 from . import storage
 
@@ -23,6 +30,29 @@ from . import storage
 # Failures from one address, whatever the names, before it waits for every name.
 MAX_ADDRESS_FAILURES = 20
 LOCK_SECONDS = storage.SIGN_IN_LOCK_SECONDS
+# How long a sign-in waits for a password-hashing slot before the 503 page.
+HASHING_WAIT_SECONDS = 2.0
+
+
+@asynccontextmanager
+async def hashing_slot(app: FastAPI, slots: int) -> AsyncIterator[bool]:
+    """Hold one of the app's `slots` password-hashing slots; yields False when none came free."""
+    loop = asyncio.get_running_loop()
+    held = getattr(app.state, "hashing_slots", None)
+    # One semaphore per event loop: an app served again (tests) runs on another loop.
+    if held is None or held[0] is not loop:
+        held = (loop, asyncio.Semaphore(slots))
+        app.state.hashing_slots = held
+    semaphore: asyncio.Semaphore = held[1]
+    try:
+        await asyncio.wait_for(semaphore.acquire(), HASHING_WAIT_SECONDS)
+    except TimeoutError:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        semaphore.release()
 
 
 def client_address(request: Request, trusted_proxies: Sequence[str]) -> str:
