@@ -4,13 +4,16 @@ Each mode's rendered project is imported and served in-process (ASGI) with a tem
 database and valid credentials of that mode. Schemathesis generates requests for every
 operation of the served /openapi.json, valid ones and invalid ones, and checks each answer:
 no server error, a documented status code, content type, headers and body schema, and invalid
-requests rejected.
+requests rejected. Then each mode's server, started by its own command (`python -m <package>`),
+gets schemathesis' command line with every check and every phase (examples, coverage with its
+unsupported methods, fuzzing, stateful), over real HTTP.
 """
 
 from __future__ import annotations
 
 import importlib
 import secrets
+import subprocess
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -20,6 +23,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from helpers.servers import free_port, serving
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.modes import GenerationMode
 
@@ -50,6 +54,21 @@ class ServedApi:
 def _package(project: Path) -> str:
     (package,) = [p.name for p in (project / "src").iterdir() if (p / "__init__.py").is_file()]
     return package
+
+
+def _app(project: Path, mode: str, base_url: str, database: Path) -> tuple[str, Any, Any]:
+    """The project's package name, an app of it on `database`, and that app's settings."""
+    package = _package(project)
+    sys.path.insert(0, str(project / "src"))
+    try:
+        app_module = importlib.import_module(f"{package}.app")
+        settings_module = importlib.import_module(f"{package}.settings")
+    finally:
+        sys.path.remove(str(project / "src"))
+    app_settings = settings_module.Settings(
+        _env_file=None, base_url=base_url, database_path=database, **SECRETS.get(mode, {})
+    )
+    return package, app_module.create_app(app_settings), app_settings
 
 
 def _credentials(mode: str, package: str, app: Any, app_settings: Any) -> dict[str, str]:
@@ -95,18 +114,8 @@ def served_api(
 
     mode: str = request.param
     project = rendered_project(mode)
-    package = _package(project)
-    sys.path.insert(0, str(project / "src"))
-    try:
-        app_module = importlib.import_module(f"{package}.app")
-        settings_module = importlib.import_module(f"{package}.settings")
-    finally:
-        sys.path.remove(str(project / "src"))
     database = tmp_path_factory.mktemp(f"conformance-{mode}") / "todos.db"
-    app_settings = settings_module.Settings(
-        _env_file=None, base_url=BASE_URL, database_path=database, **SECRETS.get(mode, {})
-    )
-    app = app_module.create_app(app_settings)
+    package, app, app_settings = _app(project, mode, BASE_URL, database)
     with TestClient(app) as client:  # runs the lifespan: the schema is created
         headers = _credentials(mode, package, app, app_settings)
         # The credentials must really work, or every case below would only exercise the 401.
@@ -176,3 +185,52 @@ def test_edge_requests_match_the_openapi_document(served_api: ServedApi, edge: s
     assert response.status_code != 401, "the edge request was not authenticated"
     if edge == "existing-todo":
         assert response.status_code == 200, response.text
+
+
+def _environment(mode: str, base_url: str, database: Path) -> dict[str, str]:
+    """The settings of SECRETS as the environment variables the project's command reads."""
+    env = {"BASE_URL": base_url, "DATABASE_PATH": str(database)}
+    for name, value in SECRETS.get(mode, {}).items():
+        env[name.upper()] = ",".join(value) if isinstance(value, list) else value
+    return env
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_server_started_by_its_command_passes_every_check(
+    rendered_project: Callable[[str], Path], tmp_path: Path, mode: str
+) -> None:
+    project = rendered_project(mode)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    database = tmp_path / "todos.db"
+    with serving(project, tmp_path, port, env=_environment(mode, base_url, database)):
+        # The server created the schema; the credentials go into the same SQLite file.
+        package, app, app_settings = _app(project, mode, base_url, database)
+        headers = _credentials(mode, package, app, app_settings)
+        app.state.db.close()
+        options = [
+            option for name, value in headers.items() for option in ("-H", f"{name}: {value}")
+        ]
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "schemathesis.cli",
+                "run",
+                f"{base_url}/openapi.json",
+                "--checks",
+                "all",
+                "--max-examples",
+                "15",
+                "--seed",
+                "1",
+                *options,
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    assert "No issues found" in run.stdout

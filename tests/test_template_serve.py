@@ -4,53 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import stat
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from helpers.rendering import package_of, project_env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serving(
-    project: Path, workdir: Path, port: int, *options: str
-) -> Iterator[subprocess.Popen[str]]:
-    """Run the project's server with `workdir` as its current directory, then stop it."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", package_of(project), "--port", str(port), *options],
-        cwd=workdir,
-        env=project_env(project),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/.well-known/ai-plugin.json", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(process.communicate()[0]) from None
-                time.sleep(0.1)
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+from helpers.servers import free_port, serving
 
 
 def test_none_mode_serves_on_the_default_port_layout(rendered_project, tmp_path: Path) -> None:

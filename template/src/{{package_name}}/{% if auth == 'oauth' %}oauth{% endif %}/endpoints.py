@@ -32,10 +32,11 @@ from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from .. import plugin_info
+from ..malformed import strict_json
 from ..pages import render_page
 from ..settings import Settings
 from ..users import verify_password
-from . import storage
+from . import storage, throttle
 from .metadata import authorization_server_metadata
 from .registration import METADATA_DOCUMENT, PRE_REGISTERED, Client, register_client
 from .validator import InvalidTargetError, build_server
@@ -58,7 +59,6 @@ CSRF_COOKIE = "oauth_csrf"
 # Over https the __Host- prefix keeps sibling subdomains from planting a nonce of their own.
 SECURE_CSRF_COOKIE = "__Host-oauth_csrf"
 CSRF_MAX_AGE = 3600
-MAX_REGISTRATION_BYTES = 16 * 1024
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Discovery documents are public and read by browser-based clients too.
 PUBLIC_DOCUMENT = {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=300"}
@@ -140,8 +140,8 @@ async def _token_params(request: Request) -> list[tuple[str, str]]:
     if content_type == "application/json":
         try:
             # Pairs, not a dict: a dict would silently keep only the last of a repeated name.
-            data = json.loads(raw, object_pairs_hook=_JSONPairs)
-        except (UnicodeDecodeError, ValueError, RecursionError):
+            data = strict_json(raw, object_pairs_hook=_JSONPairs)
+        except ValueError:
             raise ValueError("The JSON body could not be parsed.") from None
         if not isinstance(data, _JSONPairs) or not all(isinstance(v, str) for _, v in data):
             raise ValueError("The JSON body must be an object whose values are strings.")
@@ -409,6 +409,7 @@ def _decide(
     conn: Connection,
     pairs: list[tuple[str, str]],
     csrf_nonce: str | None,
+    address: str,
 ) -> Response:
     kept, fields = _authorization_fields(pairs)
     form = dict(pairs)
@@ -429,14 +430,13 @@ def _decide(
         denied = errors.AccessDeniedError(state=fields.get("state"))
         return _redirect(_back_to_client(settings, fields["redirect_uri"], denied.twotuples), 303)
     username = form.get("username", "")
-    name_hash = storage.digest(username.strip())
-    if storage.sign_in_locked(conn, name_hash):
+    if throttle.locked(conn, username, address):
         # The same answer for every name, known or not, and no password check at all.
-        minutes = storage.SIGN_IN_LOCK_SECONDS // 60
+        minutes = throttle.LOCK_SECONDS // 60
         message = f"Too many failed sign-ins for this name: wait {minutes} minutes and try again."
         return _consent(settings, fields, scopes, client, username, message, status=429)
     user_id = verify_password(conn, username, form.get("password", ""))
-    storage.record_sign_in(conn, name_hash, user_id is not None)
+    throttle.record(conn, username, address, user_id is not None)
     if user_id is None:
         return _consent(settings, fields, scopes, client, username, "Wrong user name or password.")
     uri = f"{settings.base_url}/oauth/authorize?{urlencode(kept)}"
@@ -457,7 +457,21 @@ async def authorize_decision(request: Request) -> Response:
     form = await request.form()
     pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
     csrf_nonce = request.cookies.get(_csrf_cookie(settings)[0])
-    return await _in_thread_pool(request, lambda conn: _decide(settings, conn, pairs, csrf_nonce))
+    address = throttle.client_address(request, settings.trusted_proxies)
+    async with throttle.hashing_slot(request.app, settings.sign_in_concurrency) as free:
+        if not free:
+            page = _error_page(
+                "Too many sign-ins at once",
+                "This server is checking many sign-ins right now: wait a moment and send the "
+                "form again.",
+                {},
+                status=503,
+            )
+            page.headers["Retry-After"] = "1"
+            return page
+        return await _in_thread_pool(
+            request, lambda conn: _decide(settings, conn, pairs, csrf_nonce, address)
+        )
 
 
 # -- registration and discovery ----------------------------------------------------------------
@@ -467,16 +481,11 @@ async def authorize_decision(request: Request) -> Response:
 async def register(request: Request) -> Response:
     """Dynamic Client Registration (RFC 7591 3): JSON metadata in, client_id (and secret) out."""
     settings: Settings = request.app.state.settings
+    # The body limit (limits.py) has refused bodies over 16 KiB already.
     raw = await request.body()
-    if len(raw) > MAX_REGISTRATION_BYTES:
-        return JSONResponse(
-            {"error": "invalid_client_metadata", "error_description": "The body is too large."},
-            status_code=413,
-            headers=NO_STORE,
-        )
     try:
-        metadata = json.loads(raw)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        metadata = strict_json(raw)
+    except ValueError:
         metadata = None
     address = request.client.host if request.client else "unknown"
     answer, status = await _in_thread_pool(

@@ -94,11 +94,20 @@ clients = Table(
     Column("created_at", BigInteger, nullable=False),
     Index("oauth_clients_created", "created_at"),
 )
-# Keyed by a digest of the name typed, so that mistyped passwords in it are not kept.
+# Keyed by a digest of the name typed and the client address (throttle.py), so that mistyped
+# passwords in it are not kept.
 sign_in_failures = Table(
     "oauth_sign_in_failures",
     metadata,
     Column("name_hash", Text, primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", BigInteger, nullable=False),
+)
+# Failed sign-ins per client address (a digest of it), whatever the names.
+sign_in_addresses = Table(
+    "oauth_sign_in_addresses",
+    metadata,
+    Column("address_hash", Text, primary_key=True),
     Column("failures", Integer, nullable=False),
     Column("last_failure_at", BigInteger, nullable=False),
 )
