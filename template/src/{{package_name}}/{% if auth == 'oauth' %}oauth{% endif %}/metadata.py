@@ -12,13 +12,17 @@ from oauthlib.oauth2.rfc6749.endpoints import (
 )
 from oauthlib.oauth2.rfc6749.tokens import BearerToken
 from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
 
 from ..settings import Settings
 from .registration import AUTH_METHODS
 from .validator import build_server
 
-# The grants are only inspected, never run: their validator is given an empty in-memory database.
-_UNUSED_DATABASE = create_engine("sqlite://")
+# The grants are only inspected, never run: their validator is given an empty in-memory database,
+# one connection for every thread (nothing is ever executed on it).
+_UNUSED_DATABASE = create_engine(
+    "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+)
 
 
 def authorization_server_metadata(settings: Settings) -> dict[str, Any]:
