@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -60,11 +61,13 @@ def project_env(project: Path, port: int, database: Path) -> dict[str, str]:
     }
 
 
-def server_spec(name: str, project: Path, port: int, env: dict[str, str]) -> ServerSpec:
-    """The project's own start command, `python -m <package>`, as its README documents."""
+def server_spec(
+    name: str, project: Path, port: int, env: dict[str, str], args: Sequence[str] = ()
+) -> ServerSpec:
+    """The project's own start command, `python -m <package> [ARGS]`, as its README documents."""
     return ServerSpec(
         name=name,
-        argv=[sys.executable, "-m", package_name(project)],
+        argv=[sys.executable, "-m", package_name(project), *args],
         port=port,
         cwd=project,
         env=env,

@@ -121,8 +121,14 @@ class PostgresServer:
     server and deletes its directory.
     """
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, settings: dict[str, str] | None = None) -> None:
+        """A cluster in `root` (default a new temporary directory); `settings` override SETTINGS.
+
+        The benchmarks pass `{"fsync": "on", "full_page_writes": "on"}`: a deployment's
+        durability costs belong in their figures.
+        """
         self.bin_dir = find_bin_dir()
+        self.settings = {**SETTINGS, **(settings or {})}
         self._run_as = _RunAs.for_this_process()
         # Not under pytest's tmp_path: that is private to root, and the server may be `nobody`.
         self.root = Path(root or tempfile.mkdtemp(prefix="plugin-tests-pg-"))
@@ -180,7 +186,7 @@ class PostgresServer:
             "--no-sync",
             timeout=120,
         )
-        settings = {**SETTINGS, "unix_socket_directories": f"'{self.socket_dir}'"}
+        settings = {**self.settings, "unix_socket_directories": f"'{self.socket_dir}'"}
         with (self.data_dir / "postgresql.conf").open("a", encoding="utf-8") as conf:
             conf.write("\n# The test session's settings.\n")
             conf.writelines(f"{name} = {value}\n" for name, value in settings.items())
