@@ -94,32 +94,35 @@ class Deployment:
             inherit_env=False,
         )
 
-    def start(self, name: str) -> RunningServer:
-        """Start one instance and wait until it serves."""
-        server = start(self.spec(name), self.work)
+    def start(self, *names: str) -> list[RunningServer]:
+        """Start one instance per name, all at once, and wait until every one serves."""
+        servers = [start(self.spec(name), self.work) for name in names]
         try:
-            wait_ready(server, timeout=60)
+            for server in servers:
+                wait_ready(server, timeout=90)
         except BaseException:
-            stop(server)
+            for server in servers:
+                stop(server)
             raise
-        return server
+        return servers
 
-    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run one of the project's commands against this deployment's database."""
-        return subprocess.run(
-            [sys.executable, "-m", package_of(self.project), *args],
+    def create_user(self, name: str) -> subprocess.Popen[str]:
+        """Start the project's create-user command for `name`; `client_of` waits for it."""
+        argv = [sys.executable, "-m", package_of(self.project), "create-user", name]
+        return subprocess.Popen(
+            [*argv, "--password", PASSWORD],
             cwd=self.instance_dir("commands"),
             env=self.env(),
-            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
-            timeout=120,
-            check=False,
         )
 
-    def user(self, name: str) -> OAuthClient:
-        """Create a user with the project's create-user command; the client they sign in with."""
-        done = self.command("create-user", name, "--password", PASSWORD)
-        assert done.returncode == 0, done.stdout + done.stderr
+    def client_of(self, name: str, command: subprocess.Popen[str]) -> OAuthClient:
+        """Wait for a create-user command; the client that user signs in with."""
+        output, _ = command.communicate(timeout=120)
+        assert command.returncode == 0, output
         return OAuthClient(
             client_id=self.secrets["OAUTH_CLIENT_ID"],
             client_secret=self.secrets["OAUTH_CLIENT_SECRET"],
@@ -155,26 +158,41 @@ def deployment(
     return new_deployment(rendered_project("oauth"), postgres, work)
 
 
+@dataclass
+class Cluster:
+    """The module's running instances on one database, and its user."""
+
+    pair: tuple[RunningServer, RunningServer]
+    victim: RunningServer  # the instance the kill -9 test kills
+    alice: OAuthClient
+
+
 @pytest.fixture(scope="module")
-def pair(deployment: Deployment) -> Iterator[tuple[RunningServer, RunningServer]]:
-    """Two running instances of the deployment."""
-    first = deployment.start("instance-1")
+def cluster(deployment: Deployment) -> Iterator[Cluster]:
+    """Three instances and a create-user command, all started at once on the empty database."""
+    user = deployment.create_user("alice")
+    servers: list[RunningServer] = []
     try:
-        second = deployment.start("instance-2")
-    except BaseException:
-        stop(first)
-        raise
-    try:
-        yield first, second
+        servers = deployment.start("instance-1", "instance-2", "victim")
+        alice = deployment.client_of("alice", user)
+        yield Cluster((servers[0], servers[1]), servers[2], alice)
     finally:
-        stop(first)
-        stop(second)
+        user.kill()
+        user.wait()
+        for server in servers:
+            stop(server)
 
 
-@pytest.fixture(scope="module")
-def alice(deployment: Deployment) -> OAuthClient:
+@pytest.fixture
+def pair(cluster: Cluster) -> tuple[RunningServer, RunningServer]:
+    """Two running instances of the deployment."""
+    return cluster.pair
+
+
+@pytest.fixture
+def alice(cluster: Cluster) -> OAuthClient:
     """A user of the deployment, signing in with the pre-registered client."""
-    return deployment.user("alice")
+    return cluster.alice
 
 
 def new_log(server: RunningServer, since: int) -> str:
@@ -325,13 +343,9 @@ def test_a_postgresql_restart_fails_requests_only_while_it_is_down(
     assert all(status is None or status >= 500 for status in failed), failed
 
 
-def test_every_acknowledged_post_survives_a_kill_9_of_its_instance(
-    deployment: Deployment, pair: tuple[RunningServer, RunningServer]
-) -> None:
-    bob = deployment.user("bob")
-    survivor = pair[0]
-    victim = deployment.start("victim")
-    headers = bearer(tokens(bob, victim.base_url)["access_token"])
+def test_every_acknowledged_post_survives_a_kill_9_of_its_instance(cluster: Cluster) -> None:
+    survivor, victim = cluster.pair[0], cluster.victim
+    headers = bearer(tokens(cluster.alice, victim.base_url)["access_token"])
     acknowledged: list[tuple[int, str]] = []
     lock = threading.Lock()
 
@@ -363,7 +377,7 @@ def test_every_acknowledged_post_survives_a_kill_9_of_its_instance(
 
     assert victim.process.returncode == -signal.SIGKILL
     assert len(acknowledged) >= 150
-    # Read everything bob has through the surviving instance: the list holds at most 100, so
+    # Read all of alice's todos through the surviving instance: the list holds at most 100, so
     # each page read is deleted to reach the next.
     stored: dict[int, str] = {}
     with httpx.Client(base_url=survivor.base_url, headers=headers, timeout=10) as client:
@@ -384,10 +398,12 @@ def test_two_instances_started_at_once_on_an_empty_database_both_serve(
     rendered_project, postgres: PostgresServer, tmp_path: Path
 ) -> None:
     deployment = new_deployment(rendered_project("oauth"), postgres, tmp_path / "race")
-    servers = [start(deployment.spec(name), deployment.work) for name in ("racer-1", "racer-2")]
+    # The create-user command migrates too: three processes race for the empty database.
+    user = deployment.create_user("carol")
+    servers: list[RunningServer] = []
     try:
-        for server in servers:
-            wait_ready(server, timeout=60)
+        servers = deployment.start("racer-1", "racer-2")
+        client = deployment.client_of("carol", user)
 
         for server in servers:
             assert server.process.poll() is None
@@ -396,7 +412,6 @@ def test_two_instances_started_at_once_on_an_empty_database_both_serve(
         assert postgres.psql("SELECT count(*) FROM alembic_version", database).strip() == "1"
         # Both hold the same client credentials: a wrong code is invalid_grant (the client was
         # authenticated), a wrong secret invalid_client, at each instance.
-        client = deployment.user("carol")
         wrong = dataclasses.replace(client, client_secret="not-the-secret")
         for server in servers:
             grant = {"grant_type": "authorization_code", "code": "x", "redirect_uri": CALLBACK}
@@ -407,6 +422,8 @@ def test_two_instances_started_at_once_on_an_empty_database_both_serve(
             headers = bearer(tokens(client, issuer.base_url)["access_token"])
             assert httpx.get(f"{other.base_url}/todos", headers=headers).status_code == 200
     finally:
+        user.kill()
+        user.wait()
         for server in servers:
             stop(server)
 
