@@ -1,7 +1,7 @@
 """The store under load: SQLite against PostgreSQL, one instance against two, and the cost of
 the SQLAlchemy layer against the raw sqlite3 store it replaced, in one run.
 
-    python -m bench.bench_instances --seconds 3 --rounds 3      # about a minute
+    python -m bench.bench_instances --seconds 2 --rounds 3      # about a minute
 
 Renders auth `none` twice with `copier copy`: today's template (the working tree's HEAD) and
 the template of commit 4053f69, the last one on raw sqlite3 (`git archive` of this repository).
@@ -33,7 +33,6 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -44,7 +43,7 @@ if __package__ in (None, ""):  # `python bench/bench_instances.py` works too
 
 from bench import projects
 from bench.loadgen import LoadResult, run_wrk, wrk_path
-from bench.servers import RunningServer, free_port, running
+from bench.servers import RunningServer, free_port, start, stop, wait_until_ready
 
 REPOSITORY = projects.REPOSITORY
 # The last commit whose template stored todos with raw sqlite3.
@@ -129,20 +128,27 @@ def load_once(target: Target, seconds: int, threads: int, connections: int) -> L
     )
 
 
-def start_server(
-    stack: ExitStack, name: str, project: Path, work: Path, database: Callable[[], dict]
-) -> RunningServer:
-    """Start one instance of `project`; `database()` gives its DATABASE_* variables."""
-    port = free_port()
-    env = {**projects.project_env(project, port, work / f"{name}.db"), **database()}
-    spec = projects.server_spec(name, project, port, env, ["serve", "--no-access-log"])
-    return stack.enter_context(running(spec, work, timeout=60))
+def start_servers(
+    stack: ExitStack, work: Path, wanted: list[tuple[str, Path, dict[str, str]]]
+) -> list[RunningServer]:
+    """Start every (name, project, extra env) at once, then wait until all of them serve."""
+    servers = []
+    for name, project, extra in wanted:
+        port = free_port()
+        env = {**projects.project_env(project, port, work / f"{name}.db"), **extra}
+        spec = projects.server_spec(name, project, port, env, ["serve", "--no-access-log"])
+        server = start(spec, work)
+        stack.callback(stop, server)
+        servers.append(server)
+    for server in servers:
+        wait_until_ready(server, timeout=120)
+    return servers
 
 
 def main(argv: list[str] | None = None) -> int:
     """Render, start and load every target; print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=3, help="measured duration of each run")
+    parser.add_argument("--seconds", type=int, default=2, help="measured duration of each run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
@@ -156,24 +162,24 @@ def main(argv: list[str] | None = None) -> int:
         postgres = stack.enter_context(PostgresServer(settings=DURABLE))
         shared = postgres.url(postgres.create_database("bench"), driver="postgresql+psycopg")
 
-        def sqlite() -> dict:
-            return {}
-
-        def on_postgres() -> dict:
-            return {"DATABASE_URL": shared}
-
+        on_postgres = {"DATABASE_URL": shared}
+        old_sqlite, new_sqlite, pg, pg_1, pg_2 = start_servers(
+            stack,
+            work,
+            [
+                ("old", old, {}),
+                ("new", new, {}),
+                ("pg", new, on_postgres),
+                ("pg-1", new, on_postgres),
+                ("pg-2", new, on_postgres),
+            ],
+        )
         targets = [
-            Target(
-                "sqlite3 store (4053f69), SQLite", [start_server(stack, "old", old, work, sqlite)]
-            ),
-            Target("SQLAlchemy, SQLite", [start_server(stack, "new", new, work, sqlite)]),
-            Target(
-                "SQLAlchemy, PostgreSQL, 1 instance",
-                [start_server(stack, "pg", new, work, on_postgres)],
-            ),
+            Target("sqlite3 store (4053f69), SQLite", [old_sqlite]),
+            Target("SQLAlchemy, SQLite", [new_sqlite]),
+            Target("SQLAlchemy, PostgreSQL, 1 instance", [pg]),
+            Target("SQLAlchemy, PostgreSQL, 2 instances", [pg_1, pg_2]),
         ]
-        pair = [start_server(stack, f"pg-{n}", new, work, on_postgres) for n in (1, 2)]
-        targets.append(Target("SQLAlchemy, PostgreSQL, 2 instances", pair))
         for target in targets:
             projects.seed(target.servers[0].base_url, {}, SEEDED_TODOS)
             load_once(target, 1, args.threads, args.connections)  # warm-up, not measured
