@@ -46,7 +46,7 @@ def answers_for(mode: str) -> dict[str, str]:
 def project_env(project: Path) -> dict[str, str]:
     """The environment of the project's own commands: its src on the path, no plugin settings."""
     plugin_settings = re.compile(
-        r"BASE_URL|HOST|PORT|DATABASE_PATH|SERVICE_TOKEN|SECRET_KEY|OAUTH_.*|.*VERIFICATION_TOKENS?"
+        r"BASE_URL|HOST|PORT|DATABASE_PATH|DATABASE_URL|SERVICE_TOKEN|SECRET_KEY|OAUTH_.*|.*VERIFICATION_TOKENS?"
     )
     env = {key: value for key, value in os.environ.items() if not plugin_settings.fullmatch(key)}
     env["PYTHONPATH"] = str(project / "src")

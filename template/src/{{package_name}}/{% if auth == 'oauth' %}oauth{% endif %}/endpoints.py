@@ -14,8 +14,8 @@ import hashlib
 import hmac
 import json
 import secrets
-import sqlite3
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
@@ -28,6 +28,7 @@ from fastapi.responses import (
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2 import WebApplicationServer
 from oauthlib.oauth2.rfc6749 import errors
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from .. import plugin_info
@@ -39,6 +40,7 @@ from .metadata import authorization_server_metadata
 from .registration import METADATA_DOCUMENT, PRE_REGISTERED, Client, register_client
 from .validator import InvalidTargetError, build_server
 
+T = TypeVar("T")
 router = APIRouter(tags=["oauth"])
 
 # The parameters of an authorization request that the consent form carries back unchanged.
@@ -155,7 +157,7 @@ async def _token_params(request: Request) -> list[tuple[str, str]]:
 
 
 def _exchange(
-    settings: Settings, conn: sqlite3.Connection, params: list[tuple[str, str]], authorization: str
+    settings: Settings, conn: Connection, params: list[tuple[str, str]], authorization: str
 ) -> tuple[dict[str, Any], int]:
     server = build_server(settings, conn)
     headers = {"Authorization": authorization} if authorization else {}
@@ -166,6 +168,17 @@ def _exchange(
     except errors.OAuth2Error as error:
         body, status = error.json, error.status_code
     return json.loads(body), status
+
+
+async def _in_thread_pool(request: Request, work: Callable[[Connection], T]) -> T:
+    """Run `work` on a pooled connection in the thread pool: oauthlib and the driver block."""
+    db = request.app.state.db
+
+    def on_a_connection() -> T:
+        with db.connect() as conn:
+            return work(conn)
+
+    return await run_in_threadpool(on_a_connection)
 
 
 @router.post("/oauth/token", include_in_schema=False)
@@ -191,10 +204,8 @@ async def token(request: Request) -> Response:
         return _token_error(
             "invalid_request", "Send the client secret in HTTP Basic or in the body, not both."
         )
-    db = request.app.state.db
-    # oauthlib and sqlite3 block, so they run in the thread pool, on that thread's connection.
-    data, status = await run_in_threadpool(
-        lambda: _exchange(settings, db.connection(), params, authorization)
+    data, status = await _in_thread_pool(
+        request, lambda conn: _exchange(settings, conn, params, authorization)
     )
     headers = dict(NO_STORE)
     if data.get("error") == "invalid_client":
@@ -372,7 +383,7 @@ def _authorization_fields(
     return kept, dict(kept)
 
 
-def _show_consent(settings: Settings, conn: sqlite3.Connection, query: str) -> Response:
+def _show_consent(settings: Settings, conn: Connection, query: str) -> Response:
     try:
         pairs = parse_qsl(query, keep_blank_values=True)
     except ValueError:
@@ -389,14 +400,13 @@ def _show_consent(settings: Settings, conn: sqlite3.Connection, query: str) -> R
 async def authorize_page(request: Request) -> Response:
     """Show the sign-in and consent form for a valid authorization request (RFC 6749 4.1.1)."""
     settings: Settings = request.app.state.settings
-    db = request.app.state.db
     query = request.url.query
-    return await run_in_threadpool(lambda: _show_consent(settings, db.connection(), query))
+    return await _in_thread_pool(request, lambda conn: _show_consent(settings, conn, query))
 
 
 def _decide(
     settings: Settings,
-    conn: sqlite3.Connection,
+    conn: Connection,
     pairs: list[tuple[str, str]],
     csrf_nonce: str | None,
 ) -> Response:
@@ -444,11 +454,10 @@ def _decide(
 async def authorize_decision(request: Request) -> Response:
     """Check the form's CSRF token and password; on Allow, redirect back with a code."""
     settings: Settings = request.app.state.settings
-    db = request.app.state.db
     form = await request.form()
     pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
     csrf_nonce = request.cookies.get(_csrf_cookie(settings)[0])
-    return await run_in_threadpool(lambda: _decide(settings, db.connection(), pairs, csrf_nonce))
+    return await _in_thread_pool(request, lambda conn: _decide(settings, conn, pairs, csrf_nonce))
 
 
 # -- registration and discovery ----------------------------------------------------------------
@@ -470,9 +479,8 @@ async def register(request: Request) -> Response:
     except (UnicodeDecodeError, ValueError, RecursionError):
         metadata = None
     address = request.client.host if request.client else "unknown"
-    db = request.app.state.db
-    answer, status = await run_in_threadpool(
-        lambda: register_client(settings, db.connection(), metadata, address)
+    answer, status = await _in_thread_pool(
+        request, lambda conn: register_client(settings, conn, metadata, address)
     )
     headers = dict(NO_STORE)
     if status == 429:

@@ -3,8 +3,6 @@ of the same endpoints."""
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from typing import Any
 
 from oauthlib.oauth2.rfc6749.endpoints import (
@@ -13,17 +11,20 @@ from oauthlib.oauth2.rfc6749.endpoints import (
     TokenEndpoint,
 )
 from oauthlib.oauth2.rfc6749.tokens import BearerToken
+from sqlalchemy import create_engine
 
 from ..settings import Settings
 from .registration import AUTH_METHODS
 from .validator import build_server
 
+# The grants are only inspected, never run: their validator is given an empty in-memory database.
+_UNUSED_DATABASE = create_engine("sqlite://")
+
 
 def authorization_server_metadata(settings: Settings) -> dict[str, Any]:
     """The RFC 8414 document, built by oauthlib's MetadataEndpoint from the server's grants."""
     base = settings.base_url
-    # The grants are only inspected, never run: their validator needs no real database.
-    with closing(sqlite3.connect(":memory:")) as conn:
+    with _UNUSED_DATABASE.connect() as conn:
         server = build_server(settings, conn)
     bearer = BearerToken(server.auth_grant.request_validator)
     # The two endpoints alone: the server's revocation and introspection endpoints are not served.

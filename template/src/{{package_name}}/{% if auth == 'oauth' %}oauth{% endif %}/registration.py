@@ -15,12 +15,13 @@ Every client but the pre-registered one must use PKCE with S256.
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from sqlalchemy import Connection
 
 from ..settings import Settings
 from . import storage
@@ -144,7 +145,7 @@ def _client_name(metadata: dict[str, Any]) -> str:
 
 
 def register_client(
-    settings: Settings, conn: sqlite3.Connection, metadata: object, address: str
+    settings: Settings, conn: Connection, metadata: object, address: str
 ) -> tuple[dict[str, Any], int]:
     """Register a client; return the RFC 7591 answer (or error) and its HTTP status."""
     if not isinstance(metadata, dict):
@@ -305,7 +306,7 @@ def metadata_document_client(settings: Settings, url: str) -> Client:
 # -- looking clients up ------------------------------------------------------------------------
 
 
-def find_client(settings: Settings, conn: sqlite3.Connection, client_id: str) -> Client | None:
+def find_client(settings: Settings, conn: Connection, client_id: str) -> Client | None:
     """The client named `client_id`, or None; a metadata document that fails raises."""
     if storage.same(client_id, settings.oauth_client_id):
         return Client(

@@ -10,12 +10,12 @@ import base64
 import hashlib
 import hmac
 import re
-import sqlite3
 from typing import Any
 from urllib.parse import unquote_plus
 
 from oauthlib.oauth2 import RequestValidator, WebApplicationServer
 from oauthlib.oauth2.rfc6749 import errors
+from sqlalchemy import Connection
 from typing_extensions import override
 
 from ..settings import Settings
@@ -73,10 +73,10 @@ def pkce_holds(challenge: str | None, verifier: str | None, required: bool) -> b
     return hmac.compare_digest(computed.rstrip(b"=").decode(), challenge)
 
 
-class SQLiteRequestValidator(RequestValidator):
+class StoreRequestValidator(RequestValidator):
     """The RequestValidator of this server: clients, codes, tokens, scopes and resources."""
 
-    def __init__(self, settings: Settings, conn: sqlite3.Connection) -> None:
+    def __init__(self, settings: Settings, conn: Connection) -> None:
         super().__init__()
         self.settings = settings
         self.conn = conn
@@ -213,36 +213,36 @@ class SQLiteRequestValidator(RequestValidator):
         self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
         row = storage.find_code(self.conn, code)
-        if row is None or not storage.same(client_id, row["client_id"]):
+        if row is None or not storage.same(client_id, row.client_id):
             return False
-        code_hash = row["code_hash"]
-        if row["redeemed_at"] is not None:
+        code_hash = row.code_hash
+        if row.redeemed_at is not None:
             # RFC 6749 4.1.2: a replayed code revokes every token issued from it.
             storage.revoke_family(self.conn, code_hash)
             return False
-        if row["expires_at"] <= storage.now():
+        if row.expires_at <= storage.now():
             return False
         if request.redirect_uri is None:
             raise errors.InvalidRequestError(
                 description="Missing redirect_uri parameter.", request=request
             )
-        if request.redirect_uri != row["redirect_uri"]:
+        if request.redirect_uri != row.redirect_uri:
             return False
-        if request.resource is not None and request.resource != row["resource"]:
+        if request.resource is not None and request.resource != row.resource:
             raise InvalidTargetError(
                 description="resource must be the one the code was issued for.", request=request
             )
         required = client.needs_pkce if isinstance(client, Client) else True
-        if not pkce_holds(row["code_challenge"], request.code_verifier, required):
+        if not pkce_holds(row.code_challenge, request.code_verifier, required):
             return False
         if not storage.claim_code(self.conn, code_hash):
             storage.revoke_family(self.conn, code_hash)
             return False
-        request.user = str(row["user_id"])
-        request.scopes = row["scope"].split()
+        request.user = str(row.user_id)
+        request.scopes = row.scope.split()
         request.oauth_family = code_hash
-        request.oauth_redirect_uri = row["redirect_uri"]
-        request.oauth_code_challenge = row["code_challenge"]
+        request.oauth_redirect_uri = row.redirect_uri
+        request.oauth_code_challenge = row.code_challenge
         return True
 
     @override
@@ -297,31 +297,29 @@ class SQLiteRequestValidator(RequestValidator):
         self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
         row = storage.find_refresh_token(self.conn, refresh_token)
-        if row is None or not storage.same(client.client_id, row["client_id"]):
+        if row is None or not storage.same(client.client_id, row.client_id):
             return False
-        if row["revoked_at"] is not None:
+        if row.revoked_at is not None:
             return False
-        if row["rotated_at"] is not None:
+        if row.rotated_at is not None:
             # RFC 9700 4.14.2: a rotated token used again means it leaked; end the whole grant.
-            storage.revoke_family(self.conn, row["family"])
+            storage.revoke_family(self.conn, row.family)
             return False
-        if row["refresh_expires_at"] <= storage.now():
+        if row.refresh_expires_at <= storage.now():
             return False
         # Checked before the claim, so a refused request does not cost the client its token.
-        if request.scope is not None and not set(request.scope.split()) <= set(
-            row["scope"].split()
-        ):
+        if request.scope is not None and not set(request.scope.split()) <= set(row.scope.split()):
             raise errors.InvalidScopeError(request=request)
-        if request.resource is not None and request.resource != row["resource"]:
+        if request.resource is not None and request.resource != row.resource:
             raise InvalidTargetError(
                 description="resource must be the one the grant was issued for.", request=request
             )
-        if not storage.claim_refresh_token(self.conn, row["id"]):
-            storage.revoke_family(self.conn, row["family"])
+        if not storage.claim_refresh_token(self.conn, row.id):
+            storage.revoke_family(self.conn, row.family)
             return False
-        request.user = str(row["user_id"])
-        request.oauth_family = row["family"]
-        request.oauth_original_scope = row["scope"]
+        request.user = str(row.user_id)
+        request.oauth_family = row.family
+        request.oauth_original_scope = row.scope
         return True
 
     @override
@@ -382,10 +380,10 @@ def _resource_check(settings: Settings) -> Any:
     return check_resource
 
 
-def build_server(settings: Settings, conn: sqlite3.Connection) -> WebApplicationServer:
+def build_server(settings: Settings, conn: Connection) -> WebApplicationServer:
     """The oauthlib server of one request, on that request's database connection."""
     server = WebApplicationServer(
-        SQLiteRequestValidator(settings, conn),
+        StoreRequestValidator(settings, conn),
         token_expires_in=settings.access_token_ttl,
         token_generator=storage.new_token,
         refresh_token_generator=storage.new_token,
