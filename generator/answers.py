@@ -80,25 +80,34 @@ class Questionnaire:
         settings: Any,
         *,
         hint: Callable[[str], str] = data_hint,
+        normalize: Mapping[str, Callable[[Any], Any]] | None = None,
     ) -> None:
         self._questions = dict(questions)
         self._jinja_env = jinja_env
         self._settings = settings
         self._hint = hint
+        self._normalize = dict(normalize or {})
 
     @classmethod
     def from_worker(
-        cls, worker: Worker, *, hint: Callable[[str], str] = data_hint
+        cls,
+        worker: Worker,
+        *,
+        hint: Callable[[str], str] = data_hint,
+        normalize: Mapping[str, Callable[[Any], Any]] | None = None,
     ) -> Questionnaire:
         """The questions of the template a Copier worker renders, with that worker's settings.
 
         `hint(key)` says in error messages how to answer a question, e.g. "--name NAME".
+        `normalize[key]` rewrites an answer (given or typed) before it is checked, e.g. a host
+        in capitals into lowercase; the result is what is checked and recorded.
         """
         return cls(
             _copier.questions_of(worker),
             _copier.jinja_env_of(worker),
             _copier.settings_of(worker),
             hint=hint,
+            normalize=normalize,
         )
 
     @property
@@ -112,15 +121,23 @@ class Questionnaire:
         return [key for key in self._questions if not self._is_derived(key)]
 
     def resolve(
-        self, given: Mapping[str, Given], *, use_defaults: bool, ask: Asker | None
+        self,
+        given: Mapping[str, Given],
+        *,
+        use_defaults: bool,
+        ask: Asker | None,
+        answered: Callable[[str, Mapping[str, Any]], None] | None = None,
     ) -> Resolved:
         """Answer every question, in order; return the answers to record and the derived values.
 
         A given answer is checked and used; otherwise `ask` is called when there is one (the
         wizard), or the default is taken when `use_defaults` is set. A question that is not
-        asked for these answers (its `when` is false) must not be given.
+        asked for these answers (its `when` is false) must not be given. Every given answer is
+        checked before the first question is asked (`precheck`). `answered(key, answers)` is
+        called after each question is answered, with the answers so far; what it raises ends
+        the questionnaire there.
         """
-        self._refuse_unknown(given)
+        self.precheck(given)
         answers = _copier.new_answers()
         for key in self._questions:
             question = self._question(key, answers)
@@ -139,11 +156,49 @@ class Questionnaire:
                 answers.user[key] = self._checked(question, reply, f"The answer to {key}")
             else:
                 answers.user[key] = self._default_or_fail(question, answers)
+            if answered is not None:
+                answered(key, dict(answers.user))
         derived = set(self.derived_keys)
         return Resolved(
             answers={k: v for k, v in answers.user.items() if k not in answers.hidden},
             derived={k: v for k, v in answers.user.items() if k in derived},
         )
+
+    def precheck(self, given: Mapping[str, Given]) -> None:
+        """Refuse a wrong given answer before anything is asked, as `resolve` would later.
+
+        Each given answer is parsed and validated in question order, with the given answers
+        before it as context. A check whose `when` condition or validator reads an answer that
+        was not given waits for `resolve`, where that answer is known.
+        """
+        self._refuse_unknown(given)
+        answers = _copier.new_answers()
+        known = set(given)
+        for key in self._questions:
+            if key not in given or self._is_derived(key):
+                continue
+            details = self._questions[key]
+            if not self._reads_only(details.get("when", True), known):
+                continue
+            question = self._question(key, answers, validate=False)
+            if not question.get_when():
+                raise UsageError(self._not_asked_message(key, given[key].origin))
+            if not self._reads_only(details.get("validator", ""), known | {key}):
+                continue
+            question = self._question(key, answers)
+            answers.user[key] = self._checked(question, given[key].value, given[key].origin)
+
+    def _reads_only(self, source: Any, names: set[str]) -> bool:
+        """True when the Jinja text `source` reads no answer outside `names`."""
+        if not isinstance(source, str) or "{" not in source:
+            return True
+        from jinja2 import meta
+
+        try:
+            read = meta.find_undeclared_variables(self._jinja_env.parse(source))
+        except Exception:  # noqa: BLE001 - a template that does not parse is checked later
+            return False
+        return {name for name in read if name in self._questions} <= names
 
     # -- one question ---------------------------------------------------------------------------
 
@@ -182,6 +237,7 @@ class Questionnaire:
 
     def _checked(self, question: Question, value: Any, origin: str) -> Any:
         """`value` parsed as Copier parses it; UsageError naming `origin` when it is refused."""
+        value = self._normalized(question.var_name, value)
         try:
             parsed = question.parse_answer(value)
         except Exception:  # noqa: BLE001 - Copier raises several types for a wrong type or choice
@@ -201,7 +257,7 @@ class Questionnaire:
 
         def check(raw: Any) -> str | None:
             try:
-                parsed = question.parse_answer(raw)
+                parsed = question.parse_answer(self._normalized(question.var_name, raw))
             except Exception:  # noqa: BLE001 - same as _checked
                 return _parse_error(question, raw, "This answer")
             return validation_message(question, parsed)
@@ -214,8 +270,12 @@ class Questionnaire:
             default=None if default is _NO_DEFAULT else default,
             placeholder=question.get_placeholder(),
             check=check,
-            parse=question.parse_answer,
+            parse=lambda raw: question.parse_answer(self._normalized(question.var_name, raw)),
         )
+
+    def _normalized(self, key: str, value: Any) -> Any:
+        rewrite = self._normalize.get(key)
+        return value if rewrite is None else rewrite(value)
 
     # -- errors ---------------------------------------------------------------------------------
 

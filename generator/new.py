@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -35,6 +36,28 @@ FLAGS = {
     "contact_email": "--contact-email",
     "legal_info_url": "--legal-url",
 }
+
+
+def _lowercase(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+#: Answers `plugin new` rewrites before copier.yml checks them: host names are case-insensitive,
+#: so a domain typed in capitals is taken in lowercase (copier.yml asks for lowercase).
+NORMALIZE = {"domain": _lowercase}
+
+
+#: The choices of copier.yml's `auth` and `authorization_type`, for shell completion only (the
+#: answers are checked against copier.yml itself; tests/test_cli_new.py keeps these equal).
+AUTH_MODES = ("none", "service_http", "user_http", "oauth")
+AUTHORIZATION_TYPES = ("bearer", "basic")
+
+
+def _completing(choices: tuple[str, ...]) -> Any:
+    def complete(incomplete: str) -> list[str]:
+        return [choice for choice in choices if choice.startswith(incomplete)]
+
+    return complete
 
 
 def flag_hint(key: str) -> str:
@@ -73,11 +96,16 @@ def new(
         typer.Option(
             metavar="MODE",
             help="Auth mode: none, service_http, user_http or oauth [none].",
+            autocompletion=_completing(AUTH_MODES),
         ),
     ] = None,
     authorization_type: Annotated[
         str | None,
-        typer.Option(metavar="TYPE", help="user_http only: bearer or basic [bearer]."),
+        typer.Option(
+            metavar="TYPE",
+            help="user_http only: bearer or basic [bearer].",
+            autocompletion=_completing(AUTHORIZATION_TYPES),
+        ),
     ] = None,
     oauth_scope: Annotated[
         str | None,
@@ -131,6 +159,7 @@ def new(
         list[str] | None,
         typer.Option(
             "--data",
+            "-d",
             metavar="KEY=VALUE",
             help="Answer any question by its copier.yml key; repeatable. The flags above win.",
         ),
@@ -231,11 +260,14 @@ def create_project(
         interactive = is_terminal()
     with open_template(source) as opened:
         with errors_as_sentences("The template's copier.yml cannot be used"):
-            questionnaire = Questionnaire.from_worker(opened.worker(), hint=flag_hint)
+            questionnaire = Questionnaire.from_worker(
+                opened.worker(), hint=flag_hint, normalize=NORMALIZE
+            )
             resolved = questionnaire.resolve(
                 given,
                 use_defaults=defaults or not interactive,
                 ask=make_asker() if interactive else None,
+                answered=None if dest is not None else _default_destination_check(force),
             )
         answers = resolved.answers
         target = dest if dest is not None else Path(default_directory(answers))
@@ -258,6 +290,19 @@ def create_project(
             )
         typer.echo(next_steps(answers, resolved.derived, target, committed=committed, git=git))
     return target
+
+
+def _default_destination_check(force: bool) -> Callable[[str, Mapping[str, Any]], None]:
+    """Refuse the default destination as soon as the answers that name it are known: after the
+    name (or, for a name without letters or digits, the package name), not after every
+    question."""
+    from generator.render import check_destination
+
+    def answered(key: str, answers: Mapping[str, Any]) -> None:
+        if (key == "name" and _slug(answers["name"])) or key == "package_name":
+            check_destination(Path(default_directory(answers)).absolute(), force=force)
+
+    return answered
 
 
 def collect_given(
@@ -290,8 +335,28 @@ def _flag_given(key: str, value: Any) -> str:
 
 def default_directory(answers: dict[str, Any]) -> str:
     """The directory named after the plugin: its name as a lowercase slug."""
-    slug = re.sub(r"[^a-z0-9]+", "-", str(answers.get("name", "")).lower()).strip("-")
+    slug = _slug(answers.get("name", ""))
     return slug or str(answers.get("package_name", "plugin")).replace("_", "-")
+
+
+def _slug(name: Any) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", ascii_letters(str(name).lower())).strip("-")
+
+
+#: Latin letters that Unicode does not decompose into an ASCII letter and an accent.
+_UNDECOMPOSED = str.maketrans(
+    {"ß": "ss", "æ": "ae", "œ": "oe", "þ": "th", "ĳ": "ij", "ð": "d", "ø": "o", "đ": "d",
+     "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t"}
+)  # fmt: skip
+
+
+def ascii_letters(text: str) -> str:
+    """Latin letters as their ASCII base letters (ü -> u, ß -> ss), like copier.yml's
+    model_name default; other characters are kept."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def next_steps(
@@ -343,7 +408,28 @@ def next_steps(
             "ChatGPT connects only to a public https address: deploy the project first",
             "  (README: Deploy) and give ChatGPT that address instead.",
         ]
+    commit = _recorded_commit(dest)
+    if commit is not None:
+        from generator import __version__
+
+        lines += [
+            "",
+            f"Made with plugin {__version__} (template {commit}); `plugin update` brings later",
+            "  template versions.",
+        ]
     return "\n".join(lines)
+
+
+def _recorded_commit(dest: Path) -> str | None:
+    """`_commit` of the project's .copier-answers.yml: the template version it was made from."""
+    import yaml
+
+    try:
+        recorded = yaml.safe_load((dest / ".copier-answers.yml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    commit = recorded.get("_commit") if isinstance(recorded, dict) else None
+    return str(commit) if commit else None
 
 
 def _connect_lines(answers: dict[str, Any], base_url: str, python: str) -> list[str]:

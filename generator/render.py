@@ -80,8 +80,10 @@ def open_template(source: TemplateSource) -> Iterator[OpenedTemplate]:
             try:
                 _copier.clone(template)
             except Exception as error:  # noqa: BLE001 - Copier and git raise many kinds here
+                # Copier's ValueErrors here are a wrong --template or --vcs-ref: exit 2
                 raise UserError(
-                    f"Cannot read the template {source.src_path}: {_copier.one_line(error)}"
+                    f"Cannot read the template {source.src_path}: {_copier.one_line(error)}",
+                    exit_code=2 if isinstance(error, ValueError) else None,
                 ) from None
             draft = is_draft(source.src_path, _copier.commit_hash(template))
             yield OpenedTemplate(template, source.src_path, ref, draft=draft)

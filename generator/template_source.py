@@ -54,6 +54,36 @@ def default_source() -> TemplateSource:
     )
 
 
+def template_version() -> str:
+    """The version of the template this generator ships, spelled as `_commit` records it in a
+    project's .copier-answers.yml (`git describe --tags --always`): "v0.1.0" for a release,
+    "v0.1.0-4-gabc1234" or "abc1234" between releases. Reads no more than git's refs."""
+    checkout = PACKAGE_DIR.parent
+    if (checkout / "copier.yml").is_file() and (checkout / ".git").exists():
+        described = git.output("describe", "--tags", "--always", "HEAD", cwd=checkout)
+        return described or "unknown"
+    shipped = PACKAGE_DIR / SHIPPED_BUNDLE
+    if not shipped.is_file():
+        return "none shipped"
+    heads = bundle_heads(shipped)
+    head = heads.get("HEAD", "")
+    history = store_dir() / "history.git"
+    if head and history.is_dir():
+        described = git.output("describe", "--tags", "--always", head, cwd=history)
+        if described:
+            return described
+    tags = sorted(ref.removeprefix("refs/tags/") for ref, sha in heads.items() if sha == head)
+    tags = [tag for tag in tags if tag != "HEAD" and not tag.startswith("refs/")]
+    return tags[0] if tags else head[:7] or "unknown"
+
+
+def version_line() -> str:
+    """The one spelling of this generator's version: `0.1.0 (template v0.1.0)`."""
+    from generator import __version__
+
+    return f"{__version__} (template {template_version()})"
+
+
 def store_dir() -> Path:
     """The per-user directory that keeps every template version this user's generators shipped."""
     data_home = os.environ.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")

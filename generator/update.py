@@ -57,7 +57,9 @@ def update(
     ] = None,
     defaults: Annotated[
         bool,
-        typer.Option("--defaults", help="Answer new questions with their defaults, never ask."),
+        typer.Option(
+            "--defaults", "-y", help="Answer new questions with their defaults, never ask."
+        ),
     ] = False,
     data: Annotated[
         list[str] | None,
@@ -174,15 +176,15 @@ def plan_update(
 def _check_project(project: Path) -> Path:
     """Refuse anything but a clean, committed, generated project; return its git top level."""
     if not project.is_dir():
-        raise UserError(f"{project} is not a directory: pass the folder of a generated project.")
+        raise UsageError(f"{project} is not a directory: pass the folder of a generated project.")
     if not (project / ANSWERS_FILE).is_file():
-        raise UserError(
+        raise UsageError(
             f"{project} has no {ANSWERS_FILE}, so it was not generated from this template "
             "(or the file was deleted): plugin update cannot tell which version it has."
         )
     top = git.output("rev-parse", "--show-toplevel", cwd=project)
     if top is None:
-        raise UserError(
+        raise UsageError(
             f"{project} is not a git repository: run git init and commit the project, then run "
             "plugin update again."
         )
@@ -198,12 +200,12 @@ def _check_project(project: Path) -> Path:
     untracked.sort()
     changed.sort()
     if changed:
-        raise UserError(
+        raise UsageError(
             f"{project} has uncommitted changes in {_names(changed)}: commit them, or put them "
             "aside with git stash -u, then run plugin update again."
         )
     if untracked:
-        raise UserError(
+        raise UsageError(
             f"{project} has untracked files {_names(untracked)}: commit them, or put them aside "
             "with git stash -u (plain git stash leaves them), then run plugin update again."
         )
@@ -223,12 +225,12 @@ def _read_answers(project: Path) -> dict[str, Any]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise UserError(
+        raise UsageError(
             f"{ANSWERS_FILE} is not valid YAML{where}: fix it (git log -p {ANSWERS_FILE} shows "
             "what it held), commit, then run plugin update again."
         ) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"Cannot read {ANSWERS_FILE}: {error}.") from None
+        raise UsageError(f"Cannot read {ANSWERS_FILE}: {error}.") from None
     return loaded if isinstance(loaded, dict) else {}
 
 
@@ -239,7 +241,7 @@ def _check_answers(project: Path, answers: dict[str, Any], overrides: dict[str, 
     update then follows it.
     """
     if not answers.get("_src_path") or not answers.get("_commit"):
-        raise UserError(
+        raise UsageError(
             f"{ANSWERS_FILE} records no template source and version (_src_path, _commit), so "
             "the project cannot be updated: generate a new project and move your code into it."
         )
@@ -262,7 +264,7 @@ def _check_answers(project: Path, answers: dict[str, Any], overrides: dict[str, 
     )
     if len(packages) != 1:
         found = f"src/ holds {', '.join(packages)}" if packages else "src/ holds no package"
-        raise UserError(
+        raise UsageError(
             f"src/{package}, the package that package_name in {ANSWERS_FILE} names, is missing "
             f"and {found}: set package_name in {ANSWERS_FILE} to the package's new name and "
             "commit, then run plugin update again."
@@ -282,7 +284,7 @@ def _record_package_name(clone: Path, name: str) -> None:
     text = answers_file.read_text(encoding="utf-8")
     text, count = re.subn(r"(?m)^package_name: .*$", f"package_name: {name}", text)
     if count != 1:
-        raise UserError(
+        raise UsageError(
             f"The package directory was renamed to src/{name}, and {ANSWERS_FILE} has no "
             f"package_name line to follow it: add package_name: {name}, commit, then run "
             "plugin update again."
@@ -315,7 +317,7 @@ def _local(source: str) -> Path:
 def _check_recorded_source(recorded: str) -> None:
     """Refuse early, in one sentence, when the recorded local template has disappeared."""
     if not _is_url(recorded) and not _local(recorded).exists():
-        raise UserError(
+        raise UsageError(
             f"The template this project was made from, {recorded} (_src_path in "
             f"{ANSWERS_FILE}), no longer exists, and Copier only updates from that source: "
             "restore it there, then run plugin update again."
@@ -331,7 +333,7 @@ def _check_recorded_commit(source: TemplateSource, commit: str) -> None:
         "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}", cwd=path, check=False
     )
     if known.returncode != 0:
-        raise UserError(_unknown_commit(commit, source))
+        raise UsageError(_unknown_commit(commit, source))
 
 
 def _unknown_commit(commit: str, source: TemplateSource) -> str:
@@ -397,12 +399,21 @@ def _run_copier_update(
         except CopierError as error:
             if pressed:
                 raise KeyboardInterrupt from None
-            raise UserError(_explain(str(error), source, ref, commit)) from None
+            raise _explained(_explain(str(error), source, ref, commit)) from None
         except (ProcessExecutionError, ValueError) as error:
             if pressed:  # a git command Copier ran died of the same Ctrl-C
                 raise KeyboardInterrupt from None
             text = str(getattr(error, "stderr", "") or error)
-            raise UserError(_explain(text, source, ref, commit)) from None
+            raise _explained(_explain(text, source, ref, commit)) from None
+
+
+def _explained(message: str) -> UserError:
+    """A refusal Copier made (a downgrade, a version that does not exist) exits 2; any other
+    failure of Copier's, 1."""
+    return UserError(message, exit_code=1 if message.startswith(COPIER_FAILED) else 2)
+
+
+COPIER_FAILED = "Copier could not update the project:"
 
 
 def _refuse_unknown_data(overrides: dict[str, str], worker: Any) -> None:
@@ -462,7 +473,7 @@ def _explain(message: str, source: TemplateSource, ref: str | None, commit: str)
             "Copier only updates from that source: restore it, then run plugin update again."
         )
     first_line = message.strip().splitlines()[0] if message.strip() else "unknown error"
-    return f"Copier could not update the project: {first_line}"
+    return f"{COPIER_FAILED} {first_line}"
 
 
 def _changes(top: Path, clone: Path, base: str) -> tuple[list[str], list[str]]:
@@ -493,7 +504,7 @@ def _refuse_markers_in_touched_files(top: Path, touched: list[str]) -> None:
     """
     marked = [path for path in touched if _is_conflicted(top / path)]
     if marked:
-        raise UserError(
+        raise UsageError(
             f"Conflict markers from an earlier update remain in {_names(marked)}: resolve "
             "them and commit, then run plugin update again."
         )

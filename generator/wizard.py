@@ -45,12 +45,13 @@ def _build(questionary: Any, prompt: Prompt) -> Any:
     if prompt.type_name == "bool":
         return questionary.confirm(prompt.message, default=bool(prompt.default))
     default = "" if prompt.default is None else str(prompt.default)
-    options: dict[str, Any] = {}
+    message = prompt.message
     if prompt.placeholder and not default:
-        options["placeholder"] = prompt.placeholder
+        # An example, not a default: said in words on the question line, never drawn in the
+        # input (grey text there looks like a default, and is the same text under NO_COLOR).
+        message = f"{message} (e.g. {prompt.placeholder})"
     return questionary.text(
-        prompt.message,
+        message,
         default=default,
         validate=lambda raw: prompt.check(raw) or True,
-        **options,
     )

@@ -217,6 +217,30 @@ def test_unreachable_url_is_a_usage_error() -> None:
     assert output.startswith(f"Error: Cannot reach http://127.0.0.1:{port}: ")
 
 
+@pytest.mark.parametrize("kind", ["no such directory", "unreachable URL"])
+def test_json_is_printed_also_when_the_target_cannot_be_checked(tmp_path: Path, kind: str) -> None:
+    if kind == "no such directory":
+        target, message = str(tmp_path / "missing"), "is neither a directory nor an http(s) URL"
+    else:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            target, message = f"http://127.0.0.1:{sock.getsockname()[1]}", "Cannot reach"
+    done = subprocess.run(
+        [sys.executable, "-m", "generator", "check", target, "--json", "--timeout", "2"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    document = json.loads(done.stdout)
+    assert document["target"] == target
+    assert message in document["error"]["message"]
+    assert document["error"]["exit_status"] == 2
+    assert document["summary"]["ok"] is False and document["findings"] == []
+    # the one sentence still goes to stderr, for the person reading the log
+    assert done.stderr == f"Error: {document['error']['message']}\n"
+
+
 def test_unknown_profile_is_a_usage_error() -> None:
     exit_code, output = run_check(str(GOOD), "--target", "browser-extension")
     assert exit_code == 2

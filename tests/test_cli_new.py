@@ -361,6 +361,49 @@ def test_shell_completion_offers_the_command_and_its_flags(tmp_path: Path) -> No
     assert flags.stdout.split() == ["--oauth-scope"]
 
 
+def test_shell_completion_offers_the_auth_modes_of_copier_yml(tmp_path: Path) -> None:
+    def complete(words: str, cword: int) -> list[str]:
+        done = subprocess.run(
+            [PLUGIN],
+            env={**os.environ, "_PLUGIN_COMPLETE": "complete_bash", "COMP_WORDS": words,
+                 "COMP_CWORD": str(cword)},
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        return done.stdout.split()
+
+    spec = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    assert complete("plugin new --auth ", 3) == list(spec["auth"]["choices"].values())
+    assert complete("plugin new --auth u", 3) == ["user_http"]
+    assert complete("plugin new --authorization-type ", 3) == list(
+        spec["authorization_type"]["choices"].values()
+    )
+
+
+@pytest.mark.parametrize(
+    ("shell", "first_line"),
+    [("zsh", "#compdef plugin"), ("bash", "_plugin_completion() {"), ("fish", "complete ")],
+)
+def test_show_completion_prints_the_named_shells_script(shell: str, first_line: str) -> None:
+    done = subprocess.run(
+        [PLUGIN, "--show-completion", shell],
+        env={**os.environ, "SHELL": "/bin/bash"},  # the shell named wins over the current one
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(first_line)
+    assert "_PLUGIN_COMPLETE" in done.stdout
+
+
+def test_show_completion_refuses_a_shell_it_has_no_script_for() -> None:
+    done = subprocess.run(
+        [PLUGIN, "--show-completion", "tcsh"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert "tcsh is not a shell this command completes in: pass one of bash, zsh" in done.stderr
+
+
 def test_relative_template_path_is_recorded_absolute(
     tmp_path: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -520,3 +563,83 @@ def test_plain_copier_refuses_a_derived_value_on_copy_and_update(
     assert "base_url is derived from domain and cannot be given as an answer" in updated.stderr
     assert tree_snapshot(project) == before
     assert "Served at https://todo.example.com with" in (project / "README.md").read_text()
+
+
+def test_a_name_in_latin_letters_keeps_them_in_the_model_and_package_names(
+    tmp_path: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = plugin_new("--template", str(template_repo), "--name", "Über Straße Ærø")
+    assert (code, err) == (0, "")
+    project = tmp_path / "uber-strasse-aero"  # the default directory is transliterated too
+    answers = answers_of(project)
+    assert (answers["model_name"], answers["package_name"]) == ("uber_strasse_aero",) * 2
+    # the default is copier.yml's: plain copier copy derives the same names
+    copied = run(
+        COPIER, "copy", "--defaults", "--data", "name=Über Straße Ærø", str(template_repo),
+        str(tmp_path / "copied"), cwd=tmp_path,
+    )  # fmt: skip
+    assert copied.returncode == 0, copied.stderr
+    assert answers_of(tmp_path / "copied")["package_name"] == "uber_strasse_aero"
+
+
+def test_a_domain_in_capitals_is_taken_in_lowercase(tmp_path: Path, template_repo: Path) -> None:
+    dest = tmp_path / "todo"
+    code, out, err = plugin_new(
+        str(dest), "--template", str(template_repo), "--name", "Todo", "--domain",
+        "TODO.Example.com",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert answers_of(dest)["domain"] == "todo.example.com"
+    assert "https://todo.example.com/mcp" in out
+
+
+def test_an_unknown_vcs_ref_is_a_wrong_flag(tmp_path: Path, template_repo: Path) -> None:
+    dest = tmp_path / "todo"
+    code, out, err = plugin_new(
+        str(dest), "--template", str(template_repo), "--vcs-ref", "v9.9.9", "--name", "T"
+    )
+    assert code == 2
+    assert err == f"Error: Cannot read the template {template_repo}: Unknown revision: 'v9.9.9'\n"
+    assert not dest.exists()
+
+
+def test_short_options_mean_the_same_on_new_and_update() -> None:
+    import typer
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+
+    def shorts(command: str) -> dict[str, str]:
+        return {
+            option: param.name
+            for param in commands[command].params
+            for option in param.opts
+            if not option.startswith("--")
+        }
+
+    new, update = shorts("new"), shorts("update")
+    assert new["-y"] == update["-y"] == "defaults"
+    assert new["-d"] == update["-d"] == "data"
+    shared = set(new) & set(update)
+    assert all(new[option] == update[option] for option in shared)
+
+
+def test_short_data_option_answers_a_question(tmp_path: Path, template_repo: Path) -> None:
+    dest = tmp_path / "todo"
+    code, _, err = plugin_new(str(dest), "--template", str(template_repo), "-d", "name=Short", "-y")
+    assert (code, err) == (0, "")
+    assert answers_of(dest)["name"] == "Short"
+
+
+def test_the_version_is_spelled_one_way(tmp_path: Path, template_repo: Path) -> None:
+    from generator import __version__
+
+    described = git(REPO_ROOT, "describe", "--tags", "--always", "HEAD").strip()
+    version = run(PLUGIN, "--version", cwd=tmp_path)
+    assert version.stdout == f"plugin {__version__} (template {described})\n"
+
+    dest = tmp_path / "todo"
+    code, out, _ = plugin_new(str(dest), "--template", str(template_repo), "--name", "T")
+    assert code == 0
+    commit = answers_of(dest)["_commit"]
+    assert f"Made with plugin {__version__} (template {commit}); `plugin update` brings" in out

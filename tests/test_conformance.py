@@ -59,24 +59,25 @@ def _credentials(mode: str, package: str, app: Any, app_settings: Any) -> dict[s
         return {"Authorization": f"Bearer {app_settings.service_token}"}
     if mode == "user_http":
         users = importlib.import_module(f"{package}.users")
-        key = users.create_user(app.state.db.connection(), "conformance")
+        with app.state.db.connect() as conn:
+            key = users.create_user(conn, "conformance")
         return {"Authorization": f"Bearer {key}"}
     # A token stored exactly as the project's token endpoint stores one, for the REST API.
     storage = importlib.import_module(f"{package}.oauth.storage")
     users = importlib.import_module(f"{package}.users")
-    conn = app.state.db.connection()
     token, family = secrets.token_urlsafe(32), storage.digest(secrets.token_urlsafe(32))
-    storage.store_tokens(
-        conn,
-        family=family,
-        client_id=app_settings.oauth_client_id,
-        user_id=users.create_user(conn, "conformance", None),
-        scope=app_settings.oauth_scope,
-        access_token=token,
-        access_ttl=3600,
-        refresh_token=None,
-        refresh_ttl=3600,
-    )
+    with app.state.db.connect() as conn:
+        storage.store_tokens(
+            conn,
+            family=family,
+            client_id=app_settings.oauth_client_id,
+            user_id=users.create_user(conn, "conformance", None),
+            scope=app_settings.oauth_scope,
+            access_token=token,
+            access_ttl=3600,
+            refresh_token=None,
+            refresh_ttl=3600,
+        )
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -295,3 +295,71 @@ def test_make_demo_renders_for_the_port_and_serves_there(
     assert manifest["api"]["url"].startswith(f"http://localhost:{port}/"), manifest["api"]
     assert f"domain: localhost:{port}" in (demo / ".copier-answers.yml").read_text()
     assert "uv is not on PATH" not in log.read_text(), "the demo must use the generator's uv"
+
+
+# -- plugin check on a project that was just made ------------------------------------------------
+
+
+def generator_only_site(out: Path) -> Path:
+    """A directory of this environment's packages that the generator needs and nothing else:
+    with it, a Python has `plugin` (as pipx installs it) but none of a project's dependencies."""
+    out.mkdir()
+    names = installed_closure([Requirement("chatgpt-plugin-generator")])
+    for name in sorted(names - {"chatgpt-plugin-generator"}):
+        dist = metadata.distribution(name)
+        for top in {file.parts[0] for file in dist.files or [] if file.parts[0] != ".."}:
+            source = Path(str(dist.locate_file(top)))
+            if source.exists() and not (out / top).exists():
+                (out / top).symlink_to(source)
+    return out
+
+
+def test_plugin_check_on_a_new_project_builds_its_venv_as_make_does(
+    tmp_path: Path, wheelhouses: dict[str, Path]
+) -> None:
+    """`plugin new x -y --name X && plugin check x`, where x never had a .venv and the Python
+    running `plugin` lacks the project's dependencies."""
+    home = tmp_path / "home"
+    home.mkdir()
+    created = subprocess.run(
+        [Path(sys.executable).parent / "plugin", "new", "x", "-y", "--name", "X", "--quiet"],
+        cwd=tmp_path,
+        env={**os.environ, "HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    assert not (tmp_path / "x/.venv").exists()
+    base_python = Path(sys.base_prefix) / "bin" / "python3"
+    site = generator_only_site(tmp_path / "site")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "uv").symlink_to(UV)
+    env = offline_env(wheelhouses["plain"], path_without_uv(bin_dir))
+    env.update(HOME=str(home), PYTHONPATH=os.pathsep.join([str(site), str(REPO)]))
+    without = subprocess.run(
+        [base_python, "-c", "import fastapi"], env=env, capture_output=True, check=False
+    )
+    assert without.returncode != 0, "the Python running plugin must lack fastapi here"
+
+    done = subprocess.run(
+        [base_python, "-c", "from generator.cli import main; main()", "check", "x", "--json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr.splitlines() == [
+        "x has no .venv yet: building it as its Makefile does (make .venv/.installed), to run "
+        "the project's export."
+    ]
+    report = json.loads(done.stdout)
+    assert report["summary"]["errors"] == 0
+    assert report["exported_by"] == "python -m x export"
+    assert_pinned_install(tmp_path / "x", "uv")

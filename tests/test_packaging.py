@@ -107,7 +107,8 @@ def test_wheel_generates_projects_that_plain_copier_update_upgrades(
     )
     commit_all(source, "Next release", tag=f"v{next_version}")
     install(venv, build_wheel(source, tmp_path / "dist-2"))
-    run(plugin, "--version")
+    # the version spelled as everywhere: the package's, and the template's as _commit records it
+    assert run(plugin, "--version").stdout == f"plugin {next_version} (template v{next_version})\n"
     # Any `plugin` run merges the new wheel's bundle into the per-user store; a preview is one.
     preview = run(plugin, "update", project, "--pretend").stdout
     assert "UPGRADE_PROBE.md" in preview

@@ -187,7 +187,7 @@ def test_unreadable_template_source_is_one_sentence(tmp_path: Path) -> None:
     code, err = plugin_new(
         str(tmp_path / "todo"), "--template", str(tmp_path / "nowhere"), "--name", "T"
     )
-    assert code == 1
+    assert code == 2  # a wrong --template is a wrong flag (README: "Exit status")
     assert err.startswith(f"Error: Cannot read the template {tmp_path / 'nowhere'}: ")
     assert err.count("\n") == 1
 
@@ -196,7 +196,7 @@ def test_unknown_vcs_ref_is_one_sentence(tmp_path: Path, template_repo: Path) ->
     code, err = plugin_new(
         str(tmp_path / "todo"), "--template", str(template_repo), "--vcs-ref", "v9", "-y"
     )
-    assert code == 1
+    assert code == 2  # a wrong --vcs-ref is a wrong flag
     assert err.startswith("Error: Cannot read the template")
     assert not (tmp_path / "todo").exists()
 

@@ -162,3 +162,27 @@ def test_a_user_made_by_create_user_is_known_to_the_server(
             page = httpx.get(f"http://127.0.0.1:{port}/oauth/authorize")
             assert page.status_code == 400
     assert anonymous.status_code == 401
+
+
+def test_serve_on_a_busy_port_says_so_in_one_sentence(rendered_project, tmp_path: Path) -> None:
+    project = rendered_project("none")
+    package = package_of(project)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", package, "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=project_env(project),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"Error: Port {port} on 127.0.0.1 is already in use: stop what listens there, or serve "
+        f"on another port, e.g. PORT={port + 1} make run, or python -m {package} --port "
+        f"{port + 1}."
+    ]

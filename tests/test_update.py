@@ -70,7 +70,7 @@ def test_update_refuses_while_conflict_markers_remain_in_a_file_it_changes(
 
     code, output = plugin("update", str(project), "--defaults")
 
-    assert code == 1
+    assert code == 2
     assert "Conflict markers from an earlier update remain in README.md" in output
     assert git(project, "status", "--porcelain") == ""
     assert "_commit: v2.0.0" in (project / ".copier-answers.yml").read_text()
@@ -137,7 +137,7 @@ def test_refuses_a_dirty_tree(edited_small_project) -> None:
 
     code, output = plugin("update", str(project), "--defaults")
 
-    assert code == 1
+    assert code == 2
     assert "has uncommitted changes in settings.py: commit them, or put them aside with " in output
     assert "git stash -u" in output
     assert (project / "settings.py").read_text() == "PORT = 1\n"
@@ -150,7 +150,7 @@ def test_refuses_an_untracked_file(edited_small_project) -> None:
 
     code, output = plugin("update", str(project), "--defaults")
 
-    assert code == 1
+    assert code == 2
     assert (
         "has untracked files notes.txt: commit them, or put them aside with git stash -u" in output
     )
@@ -163,7 +163,7 @@ def test_refuses_a_project_without_answers_file(tmp_path: Path, git_home: Path) 
 
     code, output = plugin("update", str(project), "--defaults")
 
-    assert code == 1
+    assert code == 2
     assert "has no .copier-answers.yml" in output
     assert output.count("\n") == 1, "the refusal must be one line"
 
@@ -175,7 +175,7 @@ def test_refuses_a_directory_that_is_not_a_git_repository(tmp_path: Path, git_ho
 
     code, output = plugin("update", str(tmp_path / "loose"))
 
-    assert code == 1
+    assert code == 2
     assert "is not a git repository" in output
 
 
@@ -187,7 +187,7 @@ def test_refuses_a_downgrade_in_one_sentence(tmp_path: Path, git_home: Path) -> 
 
     code, output = plugin("update", str(project), "--vcs-ref", "v1.0.0", "--defaults")
 
-    assert code == 1
+    assert code == 2
     error_lines = [line for line in output.splitlines() if line.startswith("Error:")]
     assert error_lines == [
         "Error: The project is at template version 2.0.0, newer than 1.0.0: plugin update never "
@@ -202,7 +202,7 @@ def test_refuses_an_unknown_version(edited_small_project) -> None:
 
     code, output = plugin("update", str(project), "--vcs-ref", "v9.9.9", "--defaults")
 
-    assert code == 1
+    assert code == 2
     assert "Template version v9.9.9 does not exist" in output
     assert "pass --vcs-ref with one of v1.0.0, v2.0.0." in output
     assert git(project, "status", "--porcelain") == ""

@@ -93,7 +93,7 @@ def test_bad_yaml_in_the_answers_file_is_one_sentence(v1_project) -> None:
 
     code, output = plugin("update", str(project), "--defaults")
 
-    assert code == 1
+    assert code == 2
     assert output.splitlines() == [
         "Error: .copier-answers.yml is not valid YAML (line 6): fix it (git log -p "
         ".copier-answers.yml shows what it held), commit, then run plugin update again."
@@ -117,7 +117,7 @@ def test_an_unknown_recorded_commit_is_named_in_the_advice(
 
     code, output = plugin("update", str(project), "--defaults")
 
-    assert code == 1
+    assert code == 2
     (line,) = output.splitlines()
     assert line.startswith(
         "Error: The project's template version v0.9.9 (_commit in .copier-answers.yml) does "
@@ -158,7 +158,7 @@ def test_untracked_files_are_named_with_git_stash_u(v1_project) -> None:
 
     code, output = plugin("update", str(project), "--defaults")
 
-    assert code == 1
+    assert code == 2
     (line,) = output.splitlines()
     assert "untracked files drafts/idea.md, notes.txt" in line
     assert "git stash -u" in line
@@ -199,7 +199,7 @@ def test_markers_left_in_a_file_the_update_touches_still_block_it(v1_project) ->
 
     code, output = plugin("update", str(project), "--defaults")
 
-    assert code == 1
+    assert code == 2
     assert "Conflict markers from an earlier update remain in README.md" in output
     assert tree_snapshot(project, skip_lines=()) == before
 

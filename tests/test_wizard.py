@@ -71,7 +71,7 @@ def test_every_prompt_answered_with_a_wrong_name_corrected(questionnaire: Questi
     }
     # The refused name was never accepted: the name prompt closed on the corrected one.
     shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
-    assert "(name_for_human, at most 20 characters) Todo Plus\r\n" in shown
+    assert "(name_for_human, at most 20 characters) (e.g. Todo Plus) Todo Plus\r\n" in shown
     assert "A name far longer than twenty" not in shown
 
 
@@ -158,3 +158,56 @@ def test_ctrl_c_in_a_terminal_exits_130_and_writes_nothing(
     assert child.exitstatus == 130
     assert not (tmp_path / "project").exists()
     assert leftovers(tmp_path) == []
+
+
+def test_the_names_example_is_words_on_the_question_line_not_a_default(
+    questionnaire: Questionnaire,
+) -> None:
+    """The example name is said as "(e.g. Todo Plus)", visible without colours; the input
+    starts empty, so Enter is refused and the example is never taken as an answer."""
+    keys = ENTER + "Todo" + ENTER + CLEAR_LINE + "todo.example.com" + ENTER + ENTER * 9
+    answers, screen = run_wizard(questionnaire, keys)
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
+    assert "at most 20 characters) (e.g. Todo Plus) " in shown
+    assert answers["name"] == "Todo"
+    # nothing drawn as text in the input besides what was typed
+    assert "characters) (e.g. Todo Plus) Todo Plus" not in shown
+
+
+def test_a_wrong_flag_is_refused_before_the_first_prompt(tmp_path: Path) -> None:
+    child = spawn_plugin("new", "--name", "X", "--auth", "bogus", cwd=tmp_path)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "--auth must be one of none, service_http, user_http, oauth, not 'bogus'." in (
+        child.before
+    )
+    assert "Host" not in child.before, "nothing may be asked before the flags are checked"
+    assert leftovers(tmp_path) == []
+
+
+def test_a_flag_for_a_question_the_given_mode_does_not_ask_is_refused_at_once(
+    tmp_path: Path,
+) -> None:
+    child = spawn_plugin("new", "--auth", "none", "--oauth-scope", "todos", cwd=tmp_path)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "--oauth-scope does not apply here" in child.before
+    assert "name_for_human" not in child.before
+
+
+def test_a_taken_default_destination_is_refused_right_after_the_name(
+    tmp_path: Path, template_repo: Path
+) -> None:
+    (tmp_path / "todo-plus").mkdir()
+    (tmp_path / "todo-plus" / "notes.txt").write_text("mine\n")
+    child = spawn_plugin("new", "--template", str(template_repo), cwd=tmp_path)
+    child.expect("name_for_human")
+    child.send("Todo Plus" + ENTER)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "todo-plus is not empty: choose another directory" in child.before
+    assert "Host" not in child.before, "the next question must not be asked"
+    assert (tmp_path / "todo-plus" / "notes.txt").read_text() == "mine\n"

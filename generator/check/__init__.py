@@ -109,8 +109,9 @@ def check(
     Exit status: 0 when there is no error, 1 when there is one, 2 for a usage error.
     """
     from generator.check._output import as_json as render_json
-    from generator.check._output import as_text
+    from generator.check._output import as_text, error_as_json
     from generator.check._run import Options, run_check
+    from generator.errors import UsageError
 
     options = Options(
         profile=profile.value,
@@ -122,7 +123,12 @@ def check(
         mcp_token=mcp_token,
         apps_challenge=apps_challenge,
     )
-    report = run_check(target, options)
+    try:
+        report = run_check(target, options)
+    except UsageError as error:
+        if as_json:  # scripts get JSON on stdout either way; the sentence still goes to stderr
+            typer.echo(error_as_json(target, profile.value, error.message))
+        raise
     typer.echo(render_json(report) if as_json else as_text(report))
     if report.count("error"):
         raise typer.Exit(1)

@@ -50,3 +50,15 @@ def as_json(report: Report) -> str:
         },
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def error_as_json(target: str, profile: str, message: str) -> str:
+    """The JSON document for a target that cannot be checked at all (exit status 2)."""
+    document = {
+        "target": target,
+        "profile": profile,
+        "error": {"message": message, "exit_status": 2},
+        "findings": [],
+        "summary": {"errors": 0, "warnings": 0, "notes": 0, "ok": False},
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)

@@ -307,19 +307,19 @@ def claim_refresh_token(conn: Connection, token_id: int) -> bool:
     return claimed == 1
 
 
+# Built once: it runs on every request.
+_ACCESS_TOKEN = text(
+    "SELECT t.user_id, t.scope, t.client_id, t.access_expires_at, g.resource,"
+    " g.family IS NOT NULL AS has_grant FROM oauth_tokens t"
+    " LEFT JOIN oauth_grants g ON g.family = t.family"
+    " WHERE t.access_hash = :hash AND t.access_expires_at > :moment AND t.revoked_at IS NULL"
+)
+
+
 def find_access_token(conn: Connection, access_token: str) -> Row[Any] | None:
     """A valid (unexpired, unrevoked) access token: user_id, scope, client_id, resource."""
     # One indexed lookup by the digest: comparing digests leaks nothing usable about the token.
-    return conn.execute(
-        text(
-            "SELECT t.user_id, t.scope, t.client_id, t.access_expires_at, g.resource,"
-            " g.family IS NOT NULL AS has_grant FROM oauth_tokens t"
-            " LEFT JOIN oauth_grants g ON g.family = t.family"
-            " WHERE t.access_hash = :hash AND t.access_expires_at > :moment"
-            " AND t.revoked_at IS NULL"
-        ),
-        {"hash": digest(access_token), "moment": now()},
-    ).first()
+    return conn.execute(_ACCESS_TOKEN, {"hash": digest(access_token), "moment": now()}).first()
 
 
 # -- registered clients (RFC 7591) -------------------------------------------------------------
