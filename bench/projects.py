@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -60,11 +61,13 @@ def project_env(project: Path, port: int, database: Path) -> dict[str, str]:
     }
 
 
-def server_spec(name: str, project: Path, port: int, env: dict[str, str]) -> ServerSpec:
-    """The project's own start command, `python -m <package>`, as its README documents."""
+def server_spec(
+    name: str, project: Path, port: int, env: dict[str, str], args: Sequence[str] = ()
+) -> ServerSpec:
+    """The project's own start command, `python -m <package> [ARGS]`, as its README documents."""
     return ServerSpec(
         name=name,
-        argv=[sys.executable, "-m", package_name(project)],
+        argv=[sys.executable, "-m", package_name(project), *args],
         port=port,
         cwd=project,
         env=env,
@@ -127,14 +130,13 @@ def _oauth_access_token(project: Path, env: dict[str, str]) -> str:
         "settings = Settings()\n"
         "db = Database(settings.database_url)\n"
         "db.migrate()\n"
-        "conn = db.engine.connect()\n"
         "token = secrets.token_urlsafe(32)\n"
-        "storage.store_tokens(conn, family=secrets.token_urlsafe(32),\n"
-        "    client_id=settings.oauth_client_id, user_id=create_user(conn, 'bench', None),\n"
-        "    scope=settings.oauth_scope, access_token=token, access_ttl=3600,\n"
-        "    refresh_token=None, refresh_ttl=3600)\n"
+        "with db.connect() as conn:\n"
+        "    storage.store_tokens(conn, family=secrets.token_urlsafe(32),\n"
+        "        client_id=settings.oauth_client_id, user_id=create_user(conn, 'bench', None),\n"
+        "        scope=settings.oauth_scope, access_token=token, access_ttl=3600,\n"
+        "        refresh_token=None, refresh_ttl=3600)\n"
         "print(token)\n"
-        "conn.close()\n"
         "db.close()\n"
     )
     return _last_token(_run_python(project, env, "-c", code))

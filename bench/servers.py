@@ -35,6 +35,8 @@ class ServerSpec:
     env: dict[str, str] = field(default_factory=dict)
     ready_path: str = "/todos"
     ready_headers: dict[str, str] = field(default_factory=dict)
+    # False: `env` is the whole environment (no variable of ours leaks into the server).
+    inherit_env: bool = True
 
 
 @dataclass
@@ -55,7 +57,8 @@ class RunningServer:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def _wait_until_ready(server: RunningServer, timeout: float) -> None:
+def wait_until_ready(server: RunningServer, timeout: float = 30.0) -> None:
+    """Wait until the server answers its ready path with anything but a 5xx."""
     deadline = time.monotonic() + timeout
     url = server.base_url + server.spec.ready_path
     while time.monotonic() < deadline:
@@ -88,11 +91,10 @@ def stop(server: RunningServer, grace: float = 5.0) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-@contextlib.contextmanager
-def running(spec: ServerSpec, log_dir: Path, timeout: float = 30.0) -> Iterator[RunningServer]:
-    """Run `spec` for the duration of the block, in its own session, and always stop it."""
+def start(spec: ServerSpec, log_dir: Path) -> RunningServer:
+    """Start `spec` in its own session without waiting for it; stop it with `stop`."""
     log_path = log_dir / f"{spec.name}.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **spec.env}
+    env = {**(os.environ if spec.inherit_env else {}), "PYTHONUNBUFFERED": "1", **spec.env}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             spec.argv,
@@ -103,9 +105,15 @@ def running(spec: ServerSpec, log_dir: Path, timeout: float = 30.0) -> Iterator[
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = RunningServer(spec, process, log_path)
+    return RunningServer(spec, process, log_path)
+
+
+@contextlib.contextmanager
+def running(spec: ServerSpec, log_dir: Path, timeout: float = 30.0) -> Iterator[RunningServer]:
+    """Run `spec` for the duration of the block, in its own session, and always stop it."""
+    server = start(spec, log_dir)
     try:
-        _wait_until_ready(server, timeout)
+        wait_until_ready(server, timeout)
         yield server
     finally:
         stop(server)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from helpers.commands import BIN_DIR
+from helpers.postgres import PostgresNotInstalled, PostgresServer
 from helpers.rendering import MODES, answers_for, render_template
 from helpers.repos import REPO_ROOT, make_template
 from helpers.small_template import generate, make_v1, make_v2, owner_edits
@@ -96,3 +97,19 @@ def edited_small_project(tmp_path: Path, git_home: Path) -> tuple[Path, Path]:
     owner_edits(project)
     make_v2(origin)
     return origin, project
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server, one per test process (so one per xdist worker).
+
+    Tests take a database of their own with `postgres.create_database()`. A test may stop or
+    restart the server, and must leave it running. Without PostgreSQL installed this fails (CI
+    installs it), it never skips.
+    """
+    try:
+        server = PostgresServer()
+    except PostgresNotInstalled as error:
+        pytest.fail(str(error), pytrace=False)
+    with server:
+        yield server

@@ -10,16 +10,20 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from helpers.postgres import PostgresServer
 from helpers.rendering import MODES, package_of, project_env, render_template
 from helpers.repos import REPO_ROOT
 from packaging.requirements import Requirement
 
 
-def run_project_tests(project: Path) -> subprocess.CompletedProcess[str]:
+def run_project_tests(
+    project: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The project's own suite in a subprocess, with `env` added to its environment."""
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=-ra"],
         cwd=project,
-        env=project_env(project),
+        env={**project_env(project), **(env or {})},
         capture_output=True,
         text=True,
         timeout=600,
@@ -33,9 +37,44 @@ def assert_suite_passed(done: subprocess.CompletedProcess[str]) -> None:
     assert "skipped" not in summary and "xfail" not in summary, summary
 
 
+# `-ra` lists each skip as "SKIPPED [count] file:line: reason".
+SKIP_LINE = re.compile(r"^SKIPPED \[(\d+)\] ([^:]+):\d+: (.*)$", re.MULTILINE)
+
+
+def assert_passed_skipping_only_sqlite_tests(done: subprocess.CompletedProcess[str]) -> None:
+    """Everything passed but the tests about the SQLite file, each skipped saying so."""
+    output = done.stdout[-5000:] + done.stderr[-2000:]
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    assert done.returncode == 0, output
+    assert re.search(r"\d+ passed", summary), summary
+    assert not re.search(r"failed|error|xfail|xpass", summary), summary
+    skips = SKIP_LINE.findall(done.stdout)
+    # The SQLite-only tests exist in every mode (the file's mode 0600, WAL), so some are skipped.
+    assert skips, f"no test was skipped as SQLite-only, so TEST_DATABASE_URL was ignored:\n{output}"
+    assert all("sqlite" in reason.lower() for _, _, reason in skips), skips
+    skipped = re.search(r"(\d+) skipped", summary)
+    assert skipped and int(skipped.group(1)) == sum(int(n) for n, _, _ in skips), summary
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_the_projects_own_tests_pass(rendered_project, mode: str) -> None:
     assert_suite_passed(run_project_tests(rendered_project(mode)))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_projects_own_tests_pass_on_postgresql(
+    rendered_project, postgres: PostgresServer, mode: str
+) -> None:
+    database = postgres.create_database()
+
+    done = run_project_tests(rendered_project(mode), {"TEST_DATABASE_URL": postgres.url(database)})
+
+    assert_passed_skipping_only_sqlite_tests(done)
+    commits = postgres.psql(
+        f"SELECT xact_commit FROM pg_stat_database WHERE datname = '{database}'"
+    )
+    assert int(commits) > 0, "the suite never committed anything in its PostgreSQL database"
+    postgres.drop_database(database)
 
 
 def test_user_http_with_basic_passes_its_tests(tmp_path: Path) -> None:
