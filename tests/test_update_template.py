@@ -203,7 +203,7 @@ def test_a_package_directory_that_cannot_be_followed_is_refused(edited_project: 
 
     result = CliRunner().invoke(app, ["update", str(edited_project), "--defaults"])
 
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert result.output.splitlines() == [
         "Error: src/todo_plus, the package that package_name in .copier-answers.yml names, is "
         "missing and src/ holds helpers, todo_app: set package_name in .copier-answers.yml to "
