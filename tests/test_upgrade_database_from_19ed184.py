@@ -17,9 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.commands import copier_cli
-from helpers.repos import commit_all, init_repo
-from test_upgrade_from_19ed184 import PACKAGE, old_template, todays_template
+from helpers.upgrade import PACKAGE, old_project, todays_template
 from typer.testing import CliRunner
 
 from generator.cli import app
@@ -85,15 +83,7 @@ def rows(database: Path) -> dict[str, list[tuple[object, ...]]]:
 def test_a_19ed184_database_keeps_every_row_through_the_update(
     tmp_path: Path, git_home: Path, auth: str
 ) -> None:
-    origin = old_template(tmp_path / "origin")
-    project = tmp_path / "todo-plus"
-    made = copier_cli(
-        tmp_path, "copy", "--defaults", "--data", "name=Todo Plus", "--data", f"auth={auth}",
-        str(origin), str(project),
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    init_repo(project)
-    commit_all(project, "Generate the project")
+    origin, project = old_project(tmp_path, auth)
     key = ""
     if auth == "user_http":
         created = run(project, "-m", PACKAGE, "create-user", "alice")

@@ -8,54 +8,20 @@ today's from the working tree, each committed and tagged in a local origin.
 
 from __future__ import annotations
 
-import io
 import os
-import shutil
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
-from helpers.commands import copier_cli
-from helpers.repos import commit_all, init_repo
+from helpers.repos import commit_all
+from helpers.upgrade import PACKAGE, old_project, todays_template
 from typer.testing import CliRunner
 
 from generator.cli import app
 
-REPO = Path(__file__).resolve().parent.parent
-OLD_COMMIT = "19ed184"
-PACKAGE = "todo_plus"
 OWNER_DEPENDENCY = '    "rich>=13",\n'
 OWNER_NOTES = "\n## Our deployment\n\nServed by the ACME team.\n"
-
-
-def old_template(origin: Path) -> Path:
-    """copier.yml and template/ as they were at OLD_COMMIT, committed and tagged v1.0.0."""
-    init_repo(origin)
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", OLD_COMMIT, "copier.yml", "template"],
-        cwd=REPO,
-        capture_output=True,
-        check=False,
-    )
-    assert archive.returncode == 0, archive.stderr.decode()
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(origin, filter="data")
-    commit_all(origin, f"Template at {OLD_COMMIT}", tag="v1.0.0")
-    return origin
-
-
-def todays_template(origin: Path) -> None:
-    """Replace the origin's template by the working tree's, committed and tagged v2.0.0."""
-    shutil.rmtree(origin / "template")
-    shutil.copy2(REPO / "copier.yml", origin / "copier.yml")
-    shutil.copytree(
-        REPO / "template",
-        origin / "template",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache"),
-    )
-    commit_all(origin, "Today's template", tag="v2.0.0")
 
 
 def project_tests(project: Path) -> subprocess.CompletedProcess[str]:
@@ -80,15 +46,7 @@ def project_tests(project: Path) -> subprocess.CompletedProcess[str]:
 def test_a_19ed184_project_takes_the_update_and_passes_its_tests(
     tmp_path: Path, git_home: Path, auth: str
 ) -> None:
-    origin = old_template(tmp_path / "origin")
-    project = tmp_path / "todo-plus"
-    made = copier_cli(
-        tmp_path, "copy", "--defaults", "--data", "name=Todo Plus", "--data", f"auth={auth}",
-        str(origin), str(project),
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    init_repo(project)
-    commit_all(project, "Generate the project")
+    origin, project = old_project(tmp_path, auth)
     assert not (project / f"src/{PACKAGE}/mcp_server.py").exists()
     pyproject, readme = project / "pyproject.toml", project / "README.md"
     pyproject.write_text(
