@@ -299,6 +299,10 @@ def test_a_postgresql_restart_fails_requests_only_while_it_is_down(
     # (started, finished, status or None for a transport error), per request
     events: list[tuple[float, float, int | None]] = []
     done = threading.Event()
+    # (started, finished, error) of each transport error, in seconds since `begun`, to show
+    # what failed and when, should a request fail outside the outage
+    errors: list[tuple[float, float, str]] = []
+    begun = time.monotonic()
 
     def requests(base_url: str) -> None:
         with httpx.Client(base_url=base_url, headers=headers, timeout=10) as client:
@@ -306,8 +310,9 @@ def test_a_postgresql_restart_fails_requests_only_while_it_is_down(
                 started = time.monotonic()
                 try:
                     status: int | None = client.get("/todos").status_code
-                except httpx.HTTPError:
+                except httpx.HTTPError as error:
                     status = None
+                    errors.append((started - begun, time.monotonic() - begun, repr(error)))
                 events.append((started, time.monotonic(), status))
                 time.sleep(0.005)
 
@@ -334,8 +339,9 @@ def test_a_postgresql_restart_fails_requests_only_while_it_is_down(
         status for started, finished, status in events if down_at <= finished and started <= up_at
     ]
     after = [status for started, _, status in events if started > up_at]
-    assert len(before) >= 10 and set(before) == {200}, before
-    assert len(after) >= 10 and set(after) == {200}, after
+    outage = (down_at - begun, up_at - begun)
+    assert len(before) >= 10 and set(before) == {200}, (outage, errors, before)
+    assert len(after) >= 10 and set(after) == {200}, (outage, errors, after)
     failed = [status for status in during if status != 200]
     assert failed, "no request failed while PostgreSQL was down: the test did not take it down"
     # A database outage is the server's failure, never an "invalid token" (a client would throw
