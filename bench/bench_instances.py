@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
 import subprocess
 import sys
 import tarfile
@@ -42,7 +41,7 @@ if __package__ in (None, ""):  # `python bench/bench_instances.py` works too
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import projects
-from bench.loadgen import LoadResult, run_wrk, wrk_path
+from bench.loadgen import LoadResult, Rounds, run_wrk, wrk_path
 from bench.servers import RunningServer, free_port, start, stop, wait_until_ready
 
 REPOSITORY = projects.REPOSITORY
@@ -57,27 +56,15 @@ from helpers.postgres import PostgresServer  # noqa: E402
 
 
 @dataclass
-class Target:
-    """One measured configuration: one or more servers loaded at the same moment."""
+class Target(Rounds):
+    """One measured configuration: one or more servers loaded at the same moment.
+
+    A round's result sums the servers' requests per second and keeps the worst server's p99.
+    """
 
     name: str
     servers: list[RunningServer]
     results: list[LoadResult] = field(default_factory=list)
-
-    @property
-    def rps(self) -> float:
-        """Median over the rounds of the requests per second, summed over the servers."""
-        return statistics.median(r.requests_per_second for r in self.results)
-
-    @property
-    def p99_ms(self) -> float:
-        """Median over the rounds of the worst server's p99 latency."""
-        return statistics.median(r.p99_ms for r in self.results)
-
-    @property
-    def errors(self) -> int:
-        """Socket errors and non-2xx answers over every round."""
-        return sum(r.socket_errors + r.non_2xx for r in self.results)
 
     def tracebacks(self) -> int:
         """Tracebacks in the servers' output."""

@@ -12,7 +12,6 @@ todos). Prints a Markdown table for docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ if __package__ in (None, ""):  # `python bench/load.py` works as well as `python
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import projects
-from bench.loadgen import LoadResult, run_wrk, wrk_path
+from bench.loadgen import LoadResult, Rounds, run_wrk, wrk_path
 from bench.servers import LOCAL_HOST, RunningServer, ServerSpec, free_port, running
 
 BASELINES = ("quart-debug", "quart-production", "fastapi-hello")
@@ -38,7 +37,7 @@ LOCK_MESSAGE = "database is locked"
 
 
 @dataclass
-class Measurement:
+class Measurement(Rounds):
     """Median figures of one target over the repeats, plus what its log showed."""
 
     name: str
@@ -46,21 +45,6 @@ class Measurement:
     results: list[LoadResult]
     locked: int
     tracebacks: int
-
-    @property
-    def rps(self) -> float:
-        """Median requests per second."""
-        return statistics.median(r.requests_per_second for r in self.results)
-
-    @property
-    def p99_ms(self) -> float:
-        """Median p99 latency in milliseconds."""
-        return statistics.median(r.p99_ms for r in self.results)
-
-    @property
-    def errors(self) -> int:
-        """Socket errors plus non-2xx/3xx answers, over all repeats."""
-        return sum(r.socket_errors + r.non_2xx for r in self.results)
 
 
 def _baseline_spec(name: str, port: int) -> ServerSpec:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,27 @@ class LoadResult:
     def requests_per_second(self) -> float:
         """Completed requests divided by the measured duration."""
         return self.requests / self.seconds if self.seconds else 0.0
+
+
+class Rounds:
+    """Figures over several wrk runs of one target (a class with a `results` list of them)."""
+
+    results: list[LoadResult]
+
+    @property
+    def rps(self) -> float:
+        """Median over the runs of the requests per second."""
+        return statistics.median(r.requests_per_second for r in self.results)
+
+    @property
+    def p99_ms(self) -> float:
+        """Median over the runs of the p99 latency in milliseconds."""
+        return statistics.median(r.p99_ms for r in self.results)
+
+    @property
+    def errors(self) -> int:
+        """Socket errors and non-2xx answers over every run."""
+        return sum(r.socket_errors + r.non_2xx for r in self.results)
 
 
 def wrk_path() -> str:
