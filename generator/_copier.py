@@ -5,7 +5,8 @@
 Copier's public API (`run_copy`) offers neither, so this module uses its internals, and only
 this module: `copier._main.Worker`, `copier._template.Template`, `copier._user_data.Question`
 and `AnswersMap`, `copier._types.MISSING`, `copier._vcs.get_latest_tag` and `get_repo`, seeding
-cached properties through `__dict__`, and `Template._cleanup()`.
+cached properties through `__dict__`, and `Template._cleanup()`. Copier is imported through
+`generator._lazy_prompts`, which defers the questionary and prompt_toolkit it imports.
 
 `SUPPORTED` is the range of Copier versions it is written for; pyproject.toml declares the same
 range, and the test suite runs its floor. Within the range, what an older Copier lacks falls back
@@ -25,6 +26,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from generator._lazy_prompts import import_copier
 from generator.errors import UserError
 
 if TYPE_CHECKING:
@@ -68,6 +70,7 @@ def _internals(module: str) -> Any:
     import importlib
 
     require_supported()
+    import_copier()
     try:
         return importlib.import_module(f"copier._{module}")
     except ImportError:
@@ -78,6 +81,7 @@ def _internals(module: str) -> Any:
 @contextlib.contextmanager
 def silenced_warnings() -> Iterator[None]:
     """Silence Copier's warnings, by their category, inside this block only."""
+    import_copier()
     from copier.errors import CopierWarning
 
     with warnings.catch_warnings():
@@ -98,6 +102,7 @@ def errors_as_sentences(what: str) -> Iterator[None]:
 
     Errors meant for the user (UserError) and Ctrl-C pass through unchanged.
     """
+    import_copier()
     from copier.errors import CopierError, InvalidConfigFileError
     from jinja2 import TemplateError
 

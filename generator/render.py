@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator import _copier
+from generator.compiled_cache import CompiledCache
 from generator.errors import Interrupted, UsageError, UserError
 from generator.first_commit import commit_project
 from generator.template_source import checkout_at, is_draft, template_files_clean
@@ -39,19 +40,28 @@ class OpenedTemplate:
     #: records is a draft commit of its own clone, so the project cannot be updated later.
     draft: bool = False
     _jinja_env: Any = None
+    _compiled: CompiledCache | None = None
 
     def worker(self, **options: Any) -> Worker:
         """A Copier worker for this template that reuses what was already read or cloned.
 
         Every worker shares one Jinja environment (Copier's, built for this template) whose
         compiled expressions are kept: the questionnaire and the render evaluate the same
-        defaults and validators, and compiling them is most of the cost of asking.
+        defaults and validators, and compiling them is most of the cost of asking. The code it
+        compiles is also kept between runs, in the user's cache (generator.compiled_cache).
         """
         worker = _copier.worker(self.template, self.vcs_ref, self._jinja_env, **options)
         if self._jinja_env is None:
             # Wrapped in place: this worker, and every later one, use the remembering env.
-            self._jinja_env = _remember_compiled(_copier.jinja_env_of(worker))
+            env = _copier.jinja_env_of(worker)
+            self._compiled = CompiledCache.install(env)
+            self._jinja_env = _remember_compiled(env)
         return worker
+
+    def save_compiled(self) -> None:
+        """Keep what this template's environment compiled for the next run (see compiled_cache)."""
+        if self._compiled is not None:
+            self._compiled.save()
 
 
 @contextlib.contextmanager
@@ -119,6 +129,7 @@ def render_project(
         # Render into staging/<name>, so `_folder_name` is DEST's name, as with copier copy.
         rendered = staging / dest.name
         _copy_with_copier(opened, answers, rendered)
+        opened.save_compiled()
         stale = _no_longer_rendered(opened, dest, rendered, staging / "previous") if force else []
         committed = git and not (dest / ".git").exists()
         if committed:
