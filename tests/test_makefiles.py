@@ -286,6 +286,21 @@ def test_with_plugin_tools_empty_uv_goes_into_the_venv(
     assert installed(project)["uv"][0] == UV_PIN, "the decoy uv won over the pin"
 
 
+def test_without_a_uv_pin_uv_goes_into_the_venv(
+    project: Path, wheelhouses: dict[str, Path]
+) -> None:
+    constraints = project / "constraints.txt"
+    lines = constraints.read_text(encoding="utf-8").splitlines(keepends=True)
+    constraints.write_text("".join(line for line in lines if not line.startswith("uv==")))
+
+    done = make(project, ".venv/.installed", wheelhouses["with uv"], path_without_uv())
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "uv is not on PATH: creating .venv and installing uv from PyPI into it." in done.stdout
+    assert not tools_dir(project).exists(), "an unpinned uv is never shared"
+    assert (project / ".venv/bin/uv").is_file()
+
+
 def test_without_uv_anywhere_pip_installs_everything_and_no_uv_is_left(
     project: Path, wheelhouses: dict[str, Path]
 ) -> None:
