@@ -258,6 +258,33 @@ def test_without_uv_the_makefile_installs_uv_once_for_every_project(
     assert_pinned_install(second, "uv")
 
 
+def test_two_makes_installing_uv_at_once_both_succeed(
+    project: Path, wheelhouses: dict[str, Path]
+) -> None:
+    other = Path(shutil.copytree(project, project.parent / "other"))
+    env = offline_env(wheelhouses["with uv"], path_without_uv())
+    env["PLUGIN_TOOLS"] = str(tools_dir(project))
+    makes = [
+        subprocess.Popen(
+            ["make", ".venv/.installed"],
+            cwd=directory,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        for directory in (project, other)
+    ]
+    outputs = [process.communicate(timeout=300)[0] for process in makes]
+
+    assert [process.returncode for process in makes] == [0, 0], outputs
+    assert uv_version(shared_uv(project)) == UV_PIN
+    assert not leftovers(project)
+    for directory in (project, other):
+        assert_pinned_install(directory, "uv")
+
+
 def test_a_uv_already_in_plugin_tools_is_used(project: Path, wheelhouses: dict[str, Path]) -> None:
     uv = shared_uv(project)
     uv.parent.mkdir(parents=True)
