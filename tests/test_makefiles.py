@@ -224,14 +224,41 @@ def test_uv_on_path_builds_the_venv(project: Path, wheelhouses: dict[str, Path])
     assert_pinned_install(project, "uv")
 
 
+def logging_python(directory: Path, without_pip: bool = False) -> tuple[Path, Path]:
+    """(a PYTHON for make that logs each call's arguments, the log); `without_pip`: one whose
+    `-m pip` fails, as a Python without pip does."""
+    directory.mkdir()
+    log = directory / "calls.log"
+    refuse = 'if [ "$1 $2" = "-m pip" ]; then echo "No module named pip" >&2; exit 1; fi\n'
+    script = directory / "python3"
+    script.write_text(
+        f'#!/bin/sh\necho "$*" >> "{log}"\n'
+        + (refuse if without_pip else "")
+        + f'exec "{Path(sys.base_prefix) / "bin" / "python3"}" "$@"\n'
+    )
+    script.chmod(0o755)
+    return script, log
+
+
 def test_without_uv_the_makefile_installs_uv_once_for_every_project(
     project: Path, wheelhouses: dict[str, Path]
 ) -> None:
     uv = shared_uv(project)
+    python, calls = logging_python(project.parent / "python")
 
-    first = make(project, ".venv/.installed", wheelhouses["with uv"], path_without_uv())
+    first = make(
+        project,
+        ".venv/.installed",
+        wheelhouses["with uv"],
+        path_without_uv(),
+        f"PYTHON={python}",
+    )
 
     assert first.returncode == 0, first.stdout + first.stderr
+    assert "-m pip install --quiet --disable-pip-version-check --no-deps --target" in (
+        calls.read_text()
+    )
+    assert "-m venv" not in calls.read_text(), "a Python with pip needs no venv to install uv"
     assert first.stdout.splitlines()[:2] == [
         f"uv is not on PATH: installing uv {UV_PIN} from PyPI into {uv.parent}, once for every "
         "project.",
@@ -256,6 +283,23 @@ def test_without_uv_the_makefile_installs_uv_once_for_every_project(
         installed_once.st_mtime_ns,
     )
     assert_pinned_install(second, "uv")
+
+
+def test_a_python_without_pip_installs_uv_through_a_throwaway_venv(
+    project: Path, wheelhouses: dict[str, Path]
+) -> None:
+    python, calls = logging_python(project.parent / "python", without_pip=True)
+
+    done = make(
+        project, ".venv/.installed", wheelhouses["with uv"], path_without_uv(), f"PYTHON={python}"
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "-m venv" in calls.read_text()
+    assert done.stdout.splitlines()[1] == f"Creating .venv with uv ({shared_uv(project)})."
+    assert uv_version(shared_uv(project)) == UV_PIN
+    assert not leftovers(project)
+    assert_pinned_install(project, "uv")
 
 
 def test_two_makes_installing_uv_at_once_both_succeed(
