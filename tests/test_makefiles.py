@@ -1,10 +1,12 @@
-"""The Makefiles: a generated project's builds .venv with uv, bootstraps uv, or falls back to
-pip; the repository's `make demo PORT=...` serves the demo there, or says why it cannot.
+"""The Makefiles: a generated project's builds .venv with uv, installs uv once per user (or
+into .venv) when there is none, or falls back to pip; the repository's `make demo PORT=...`
+serves the demo there, or says why it cannot.
 
 Each way runs the real `make`, with the real uv and pip, offline: the only package source is a
 local wheelhouse of the wheels this environment has installed (repacked from its site-packages,
-since the tests never reach an index). The wheelhouse also holds a newer decoy release of a
-pinned package, so an installer that ignored constraints.txt would pick it.
+since the tests never reach an index). The wheelhouse also holds newer decoy releases of pinned
+packages (and of uv), so an installer that ignored constraints.txt would pick them. The per-user
+uv goes to a directory of each test's own (PLUGIN_TOOLS), never to the real home.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers.pins import PINS_FILE, installed_closure, read_pins
+from helpers.pins import PINS_FILE, declared, installed_closure, read_pins
 from helpers.repos import REPO_ROOT as REPO
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -35,6 +37,7 @@ from packaging.utils import canonicalize_name
 DECOY = "iniconfig"  # pytest needs it; a decoy 99.0 would win without the pin
 DECOY_VERSION = "99.0"
 UV = Path(sys.executable).parent / "uv"
+UV_PIN = read_pins(PINS_FILE.read_text(encoding="utf-8")).get("uv", "")
 
 
 def repack(dist: metadata.Distribution, out: Path, version: str | None = None) -> Path:
@@ -82,16 +85,19 @@ def repack(dist: metadata.Distribution, out: Path, version: str | None = None) -
 
 @pytest.fixture(scope="module")
 def wheelhouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """{"plain": the pinned wheels, hatchling and a decoy; "with uv": the same plus uv}."""
+    """{"plain": the pinned wheels but uv's, hatchling and a decoy; "with uv": the same plus
+    uv and a decoy of it}."""
     plain = tmp_path_factory.mktemp("wheelhouse")
     builder = installed_closure([Requirement("hatchling"), Requirement("editables")])
-    for name in sorted(set(read_pins(PINS_FILE.read_text(encoding="utf-8"))) | builder):
+    pinned = set(read_pins(PINS_FILE.read_text(encoding="utf-8"))) - {"uv"}
+    for name in sorted(pinned | builder):
         repack(metadata.distribution(name), plain)
     repack(metadata.distribution(DECOY), plain, version=DECOY_VERSION)
     with_uv = tmp_path_factory.mktemp("wheelhouse-uv")
     for wheel in plain.iterdir():
         os.link(wheel, with_uv / wheel.name)
     repack(metadata.distribution("uv"), with_uv)
+    repack(metadata.distribution("uv"), with_uv, version=DECOY_VERSION)
     return {"plain": plain, "with uv": with_uv}
 
 
@@ -128,12 +134,26 @@ def offline_env(wheels: Path, path: str) -> dict[str, str]:
     return env
 
 
-def make(project: Path, target: str, wheels: Path, path: str) -> subprocess.CompletedProcess:
-    """`make target` in `project`, offline: pip and uv see only `wheels`."""
+def tools_dir(project: Path) -> Path:
+    """The PLUGIN_TOOLS of a test's projects: beside them, shared by the projects of one test."""
+    return project.parent / "tools"
+
+
+def shared_uv(project: Path) -> Path:
+    """Where the Makefile keeps the uv it installs once for every project of a user."""
+    return tools_dir(project) / f"uv-{UV_PIN}" / "uv"
+
+
+def make(
+    project: Path, target: str, wheels: Path, path: str, *args: str
+) -> subprocess.CompletedProcess:
+    """`make target [args]` in `project`, offline: pip and uv see only `wheels`."""
+    env = offline_env(wheels, path)
+    env["PLUGIN_TOOLS"] = str(tools_dir(project))
     return subprocess.run(
-        ["make", target],
+        ["make", target, *args],
         cwd=project,
-        env=offline_env(wheels, path),
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
@@ -171,6 +191,24 @@ def assert_pinned_install(project: Path, installer: str) -> None:
     assert venv["fastapi"][1] == installer
 
 
+def uv_version(uv: Path) -> str:
+    done = subprocess.run([uv, "--version"], capture_output=True, text=True, check=True)
+    return done.stdout.split()[1]
+
+
+def leftovers(project: Path) -> list[Path]:
+    """Temporary directories of a per-user uv install that were not cleaned up."""
+    return sorted(shared_uv(project).parent.glob(".installing.*"))
+
+
+def test_constraints_pin_the_uv_that_make_installs() -> None:
+    assert UV_PIN, (
+        "template/constraints.txt must pin uv (the Makefile installs that version when there is "
+        "no uv): regenerate the pins with `python -m generator.pins --also uv`"
+    )
+    assert uv_version(UV) == UV_PIN
+
+
 def test_uv_on_path_builds_the_venv(project: Path, wheelhouses: dict[str, Path]) -> None:
     bin_dir = project.parent / "bin"
     bin_dir.mkdir()
@@ -181,30 +219,252 @@ def test_uv_on_path_builds_the_venv(project: Path, wheelhouses: dict[str, Path])
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"Creating .venv with uv ({bin_dir / 'uv'})." in done.stdout
     assert not (project / ".venv/bin/uv").exists()
+    assert not tools_dir(project).exists(), "with uv on PATH nothing is installed outside"
     assert " passed" in done.stdout
     assert_pinned_install(project, "uv")
 
 
-def test_without_uv_the_makefile_installs_uv_into_the_venv_first(
+def logging_python(directory: Path, without_pip: bool = False) -> tuple[Path, Path]:
+    """(a PYTHON for make that logs each call's arguments, the log); `without_pip`: one whose
+    `-m pip` fails, as a Python without pip does."""
+    directory.mkdir()
+    log = directory / "calls.log"
+    refuse = 'if [ "$1 $2" = "-m pip" ]; then echo "No module named pip" >&2; exit 1; fi\n'
+    script = directory / "python3"
+    script.write_text(
+        f'#!/bin/sh\necho "$*" >> "{log}"\n'
+        + (refuse if without_pip else "")
+        + f'exec "{Path(sys.base_prefix) / "bin" / "python3"}" "$@"\n'
+    )
+    script.chmod(0o755)
+    return script, log
+
+
+def test_without_uv_the_makefile_installs_uv_once_for_every_project(
     project: Path, wheelhouses: dict[str, Path]
 ) -> None:
-    done = make(project, ".venv/.installed", wheelhouses["with uv"], path_without_uv())
+    uv = shared_uv(project)
+    python, calls = logging_python(project.parent / "python")
+
+    first = make(
+        project,
+        ".venv/.installed",
+        wheelhouses["with uv"],
+        path_without_uv(),
+        f"PYTHON={python}",
+    )
+
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "-m pip install --quiet --disable-pip-version-check --no-deps --target" in (
+        calls.read_text()
+    )
+    assert "-m venv" not in calls.read_text(), "a Python with pip needs no venv to install uv"
+    assert first.stdout.splitlines()[:2] == [
+        f"uv is not on PATH: installing uv {UV_PIN} from PyPI into {uv.parent}, once for every "
+        "project.",
+        f"Creating .venv with uv ({uv}).",
+    ]
+    assert uv_version(uv) == UV_PIN
+    assert not leftovers(project)
+    assert not (project / ".venv/bin/uv").exists()
+    assert_pinned_install(project, "uv")
+
+    # A second project uses that uv as it is, even where PyPI has no uv to offer now.
+    installed_once = uv.stat()
+    second = Path(shutil.copytree(project.parent / "project", project.parent / "second",
+                                  ignore=shutil.ignore_patterns(".venv")))  # fmt: skip
+    done = make(second, ".venv/.installed", wheelhouses["plain"], path_without_uv())
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[0] == f"Creating .venv with uv ({uv})."
+    assert "installing uv" not in done.stdout
+    assert (uv.stat().st_ino, uv.stat().st_mtime_ns) == (
+        installed_once.st_ino,
+        installed_once.st_mtime_ns,
+    )
+    assert_pinned_install(second, "uv")
+
+
+def test_a_python_without_pip_installs_uv_through_a_throwaway_venv(
+    project: Path, wheelhouses: dict[str, Path]
+) -> None:
+    python, calls = logging_python(project.parent / "python", without_pip=True)
+
+    done = make(
+        project, ".venv/.installed", wheelhouses["with uv"], path_without_uv(), f"PYTHON={python}"
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "-m venv" in calls.read_text()
+    assert done.stdout.splitlines()[1] == f"Creating .venv with uv ({shared_uv(project)})."
+    assert uv_version(shared_uv(project)) == UV_PIN
+    assert not leftovers(project)
+    assert_pinned_install(project, "uv")
+
+
+def test_two_makes_installing_uv_at_once_both_succeed(
+    project: Path, wheelhouses: dict[str, Path]
+) -> None:
+    other = Path(shutil.copytree(project, project.parent / "other"))
+    env = offline_env(wheelhouses["with uv"], path_without_uv())
+    env["PLUGIN_TOOLS"] = str(tools_dir(project))
+    makes = [
+        subprocess.Popen(
+            ["make", ".venv/.installed"],
+            cwd=directory,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        for directory in (project, other)
+    ]
+    outputs = [process.communicate(timeout=300)[0] for process in makes]
+
+    assert [process.returncode for process in makes] == [0, 0], outputs
+    assert uv_version(shared_uv(project)) == UV_PIN
+    assert not leftovers(project)
+    for directory in (project, other):
+        assert_pinned_install(directory, "uv")
+
+
+def test_a_uv_already_in_plugin_tools_is_used(project: Path, wheelhouses: dict[str, Path]) -> None:
+    uv = shared_uv(project)
+    uv.parent.mkdir(parents=True)
+    shutil.copy2(UV, uv)
+
+    done = make(project, "test", wheelhouses["plain"], path_without_uv())
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[0] == f"Creating .venv with uv ({uv})."
+    assert " passed" in done.stdout
+    assert_pinned_install(project, "uv")
+
+
+def test_with_plugin_tools_empty_uv_goes_into_the_venv(
+    project: Path, wheelhouses: dict[str, Path]
+) -> None:
+    done = make(
+        project, ".venv/.installed", wheelhouses["with uv"], path_without_uv(), "PLUGIN_TOOLS="
+    )
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "uv is not on PATH: creating .venv and installing uv from PyPI into it." in done.stdout
     assert (project / ".venv/bin/uv").is_file()
+    assert not tools_dir(project).exists()
     assert_pinned_install(project, "uv")
+    assert installed(project)["uv"][0] == UV_PIN, "the decoy uv won over the pin"
 
 
-def test_without_uv_anywhere_pip_installs_everything(
+def test_without_a_uv_pin_uv_goes_into_the_venv(
+    project: Path, wheelhouses: dict[str, Path]
+) -> None:
+    constraints = project / "constraints.txt"
+    lines = constraints.read_text(encoding="utf-8").splitlines(keepends=True)
+    constraints.write_text("".join(line for line in lines if not line.startswith("uv==")))
+
+    done = make(project, ".venv/.installed", wheelhouses["with uv"], path_without_uv())
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "uv is not on PATH: creating .venv and installing uv from PyPI into it." in done.stdout
+    assert not tools_dir(project).exists(), "an unpinned uv is never shared"
+    assert (project / ".venv/bin/uv").is_file()
+
+
+def test_without_uv_anywhere_pip_installs_everything_and_no_uv_is_left(
     project: Path, wheelhouses: dict[str, Path]
 ) -> None:
     done = make(project, ".venv/.installed", wheelhouses["plain"], path_without_uv())
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Could not install uv: installing with pip instead (slower)." in done.stdout
+    assert not shared_uv(project).exists()
+    assert not leftovers(project)
     assert not (project / ".venv/bin/uv").exists()
     assert_pinned_install(project, "pip")
+
+
+def test_ctrl_c_while_uv_is_installed_leaves_no_uv(
+    project: Path, wheelhouses: dict[str, Path]
+) -> None:
+    env = offline_env(wheelhouses["with uv"], path_without_uv())
+    env["PLUGIN_TOOLS"] = str(tools_dir(project))
+    log = project.parent / "make.log"
+    with log.open("w") as output:
+        make_process = subprocess.Popen(
+            ["make", ".venv/.installed"],
+            cwd=project,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        for _ in range(600):
+            if leftovers(project) or make_process.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert leftovers(project), "the install of uv never started"
+        os.killpg(make_process.pid, signal.SIGINT)
+        make_process.wait(timeout=60)
+    finally:
+        if make_process.poll() is None:
+            os.killpg(make_process.pid, signal.SIGKILL)
+            make_process.wait()
+    output = log.read_text()
+
+    assert make_process.returncode != 0, output
+    for _ in range(200):  # the recipe's shell may still be removing its temporary directory
+        if not leftovers(project):
+            break
+        time.sleep(0.05)
+    assert not leftovers(project), output
+    assert not shared_uv(project).exists(), output
+    assert not (project / ".venv/.installed").exists()
+
+    # The next make starts over and succeeds.
+    done = make(project, ".venv/.installed", wheelhouses["with uv"], path_without_uv())
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert uv_version(shared_uv(project)) == UV_PIN
+    assert_pinned_install(project, "uv")
+
+
+def test_the_readmes_pin_command_keeps_every_pin_and_uvs(
+    project: Path, wheelhouses: dict[str, Path]
+) -> None:
+    """README "Dependencies": its first command, without --upgrade, re-resolves constraints.txt
+    to the same pins of what the project needs, and uv's (no dependency of the project, so
+    easily lost)."""
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Dependencies", 1)[1].split("\n## ", 1)[0]
+    (command,) = [line.strip() for line in section.splitlines() if "--upgrade " in line]
+    command = command.split("#", 1)[0].replace(" --upgrade", "").strip()
+    bin_dir = project.parent / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "uv").symlink_to(UV)
+    before = read_pins(PINS_FILE.read_text(encoding="utf-8"))
+
+    done = subprocess.run(
+        ["sh", "-c", command],
+        cwd=project,
+        env=offline_env(wheelhouses["with uv"], path_without_uv(bin_dir)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    text = (project / "constraints.txt").read_text(encoding="utf-8")
+    after = {
+        canonicalize_name(name): version
+        for name, version in re.findall(r"(?m)^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$", text)
+    }
+    needed = installed_closure(declared(project)) | {"uv"}
+    assert set(after) == needed
+    assert after == {name: before[name] for name in needed}
 
 
 # -- the repository's `make demo` ----------------------------------------------------------------
@@ -264,6 +524,7 @@ def test_make_demo_renders_for_the_port_and_serves_there(
     demo = tmp_path / "demo"
     env = offline_env(wheelhouses["plain"], path_without_uv())
     env["HOME"] = str(tmp_path)  # plugin new's first commit: no git identity, its fallback
+    env["PLUGIN_TOOLS"] = str(tmp_path / "tools")
     log = tmp_path / "demo.log"
     with log.open("w") as output:
         server = subprocess.Popen(
@@ -338,7 +599,11 @@ def test_plugin_check_on_a_new_project_builds_its_venv_as_make_does(
     bin_dir.mkdir()
     (bin_dir / "uv").symlink_to(UV)
     env = offline_env(wheelhouses["plain"], path_without_uv(bin_dir))
-    env.update(HOME=str(home), PYTHONPATH=os.pathsep.join([str(site), str(REPO)]))
+    env.update(
+        HOME=str(home),
+        PLUGIN_TOOLS=str(tmp_path / "tools"),
+        PYTHONPATH=os.pathsep.join([str(site), str(REPO)]),
+    )
     without = subprocess.run(
         [base_python, "-c", "import fastapi"], env=env, capture_output=True, check=False
     )
