@@ -5,7 +5,8 @@
 Renders the template once per auth mode, installs the rendered projects' dependencies (runtime
 and every extra) together with the generator's own test extra into a throwaway virtual
 environment, unconstrained, so the resolver picks the newest versions the ranges allow, and
-writes `name==version` for every distribution a rendered project needs there, transitively.
+writes `name==version` for every distribution a rendered project needs there, transitively,
+and for uv, which the generated Makefile installs when there is none (`TOOLS`).
 Resolving both together keeps the pins installable into the generator's .venv, which `make`
 installs with the same file, so the generator's tests run exactly the pinned versions.
 
@@ -31,6 +32,9 @@ from packaging.utils import canonicalize_name
 REPO = Path(__file__).resolve().parent.parent
 CONSTRAINTS = REPO / "template" / "constraints.txt"
 MODES = ("none", "service_http", "user_http", "oauth")
+#: Installed by the generated Makefile, not declared by the project: pinned all the same, so that
+#: every project bootstraps the same uv (the Makefile reads its version from constraints.txt).
+TOOLS = ("uv",)
 HEADER = """\
 # Exact versions of everything this project installs: its dependencies and dev tools, and
 # theirs. `make` installs with `-c constraints.txt`; the chatgpt-plugin-generator's own tests
@@ -155,7 +159,7 @@ def regenerate(also: Sequence[str] = ()) -> tuple[str, str]:
         workdir = Path(tmp)
         projects = render_projects(workdir)
         wanted = sorted({req for project in projects for req in project_requirements(project)})
-        wanted += list(also)
+        wanted += [*TOOLS, *also]
         site_packages = fresh_environment(
             workdir / "venv", [*generator_test_requirements(), *wanted]
         )

@@ -204,7 +204,7 @@ def leftovers(project: Path) -> list[Path]:
 def test_constraints_pin_the_uv_that_make_installs() -> None:
     assert UV_PIN, (
         "template/constraints.txt must pin uv (the Makefile installs that version when there is "
-        "no uv): regenerate the pins with `python -m generator.pins --also uv`"
+        "no uv): regenerate the pins with `make pins`, which pins uv (generator.pins.TOOLS)"
     )
     assert uv_version(UV) == UV_PIN
 
