@@ -183,6 +183,17 @@ def test_ruff_is_clean(rendered_project, mode: str) -> None:
     assert_ruff_clean(project)
 
 
+@pytest.mark.parametrize("package", ["aardvark", "bench_todo", "zulu"])
+def test_ruff_orders_the_imports_of_any_package_name(
+    template_snapshot: Path, tmp_path: Path, package: str
+) -> None:
+    # The tests import the package and tests/support.py: the order must not hang on the name.
+    project = render_template(
+        tmp_path / package, src=template_snapshot, name="Todo", auth="oauth", package_name=package
+    )
+    assert_ruff_clean(project)
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_ruff_is_clean_with_the_longest_answers(
     template_snapshot: Path, tmp_path: Path, mode: str
