@@ -27,12 +27,8 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-#: The names Copier imports, by the module it imports them from.
-DEFERRED = {
-    "questionary": ("confirm", "unsafe_prompt"),
-    "questionary.prompts.common": ("Choice",),
-    "prompt_toolkit.lexers": ("PygmentsLexer",),
-}
+#: The libraries whose import is deferred; `_stand_ins` lists the names Copier takes from them.
+DEFERRED_ROOTS = ("questionary", "prompt_toolkit")
 
 
 class Choice:
@@ -79,7 +75,7 @@ def import_copier() -> None:
     """Import Copier (once), deferring questionary and prompt_toolkit when they are not loaded."""
     if "copier._main" in sys.modules:
         return
-    if any(name.split(".")[0] in sys.modules for name in DEFERRED):
+    if any(root in sys.modules for root in DEFERRED_ROOTS):
         importlib.import_module("copier")
         return
     stand_ins = _stand_in_modules()
@@ -87,7 +83,7 @@ def import_copier() -> None:
     try:
         importlib.import_module("copier")
     except ImportError:
-        # A name not listed in DEFERRED: forget the half-imported Copier, import it plainly.
+        # A name not listed in _stand_ins: forget the half-imported Copier, import it plainly.
         _remove(stand_ins)
         for name in [m for m in sys.modules if m == "copier" or m.startswith("copier.")]:
             del sys.modules[name]
@@ -102,16 +98,24 @@ def _remove(stand_ins: dict[str, types.ModuleType]) -> None:
             del sys.modules[name]
 
 
-def _stand_in_modules() -> dict[str, types.ModuleType]:
-    """A module for each entry of DEFERRED and each package above it, holding the stand-ins."""
-    names: dict[str, Any] = {
-        "confirm": _deferred("questionary", "confirm"),
-        "unsafe_prompt": _unsafe_prompt,
-        "Choice": Choice,
-        "PygmentsLexer": _deferred("prompt_toolkit.lexers", "PygmentsLexer"),
+def _stand_ins() -> dict[str, dict[str, Any]]:
+    """The names Copier imports, by the module it imports them from, each with its stand-in."""
+    return {
+        "questionary": {
+            "confirm": _deferred("questionary", "confirm"),
+            "unsafe_prompt": _unsafe_prompt,
+        },
+        "questionary.prompts.common": {"Choice": Choice},
+        "prompt_toolkit.lexers": {
+            "PygmentsLexer": _deferred("prompt_toolkit.lexers", "PygmentsLexer")
+        },
     }
+
+
+def _stand_in_modules() -> dict[str, types.ModuleType]:
+    """A module for each entry of `_stand_ins` and each package above it, holding the stand-ins."""
     modules: dict[str, types.ModuleType] = {}
-    for module_name, attributes in DEFERRED.items():
+    for module_name, attributes in _stand_ins().items():
         parts = module_name.split(".")
         for depth in range(1, len(parts) + 1):
             package = ".".join(parts[:depth])
@@ -119,8 +123,7 @@ def _stand_in_modules() -> dict[str, types.ModuleType]:
                 stand_in = types.ModuleType(package, "Stands in while Copier is imported.")
                 stand_in.__dict__["__path__"] = []  # a package: its submodules can be imported
                 modules[package] = stand_in
-        for attribute in attributes:
-            setattr(modules[module_name], attribute, names[attribute])
+        modules[module_name].__dict__.update(attributes)
     return modules
 
 
