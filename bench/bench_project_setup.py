@@ -64,13 +64,15 @@ def render(destination: Path) -> Path:
 
 def bench_env(uv_dir: Path | None, tools: Path) -> dict[str, str]:
     """This environment without any uv on PATH (or with only `uv_dir`'s), no active venv, and
-    the Makefile's per-user directory (PLUGIN_TOOLS) at `tools`."""
+    the Makefile's per-user directory (PLUGIN_TOOLS) at `tools`. Python writes bytecode, as on
+    a user's machine, even where this environment says not to (PYTHONDONTWRITEBYTECODE)."""
     kept = [
         entry
         for entry in os.environ.get("PATH", os.defpath).split(os.pathsep)
         if entry and not (Path(entry) / "uv").exists()
     ]
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "MAKEFLAGS", "MFLAGS"}}
+    left_out = {"VIRTUAL_ENV", "MAKEFLAGS", "MFLAGS", "PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in os.environ.items() if k not in left_out}
     env["PATH"] = os.pathsep.join(([str(uv_dir)] if uv_dir else []) + kept)
     env["PLUGIN_TOOLS"] = str(tools)
     return env
