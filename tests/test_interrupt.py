@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.commands import PLUGIN
+from helpers.commands import PLUGIN, default_sigint
 from helpers.repos import copy_real_template, write_tree
 from typer.testing import CliRunner
 
@@ -58,11 +58,6 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def _restore_default_sigint() -> None:
-    # A test runner may ignore SIGINT; a real terminal's child gets the default disposition.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_mid_render_exits_130_and_leaves_nothing(tmp_path: Path, git_home: Path) -> None:
     repo = template_copy(tmp_path / "src", {}, slow=True)
     work = tmp_path / "work"
@@ -76,7 +71,7 @@ def test_ctrl_c_mid_render_exits_130_and_leaves_nothing(tmp_path: Path, git_home
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        preexec_fn=_restore_default_sigint,
+        preexec_fn=default_sigint,
     )  # fmt: skip
 
     def files_written() -> list[Path]:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers.commands import default_sigint
 from helpers.pins import PINS_FILE, declared, installed_closure, read_pins
 from helpers.repos import REPO_ROOT as REPO
 from packaging.requirements import Requirement
@@ -400,6 +401,7 @@ def test_ctrl_c_while_uv_is_installed_leaves_no_uv(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=default_sigint,
         )
     try:
         for _ in range(600):

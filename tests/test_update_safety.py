@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers.commands import PLUGIN, plugin
+from helpers.commands import PLUGIN, default_sigint, plugin
 from helpers.repos import commit_all, git, write_tree
 from helpers.small_template import generate, make_v1, make_v2, owner_edits
 from helpers.trees import tree_snapshot
@@ -207,10 +207,6 @@ def test_markers_left_in_a_file_the_update_touches_still_block_it(v1_project) ->
 # -- Ctrl-C ------------------------------------------------------------------------------------
 
 
-def _restore_default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_at_a_prompt_exits_130_with_one_line(v1_project) -> None:
     origin, project = v1_project
     copier_yml = origin / "copier.yml"
@@ -283,7 +279,7 @@ def test_ctrl_c_at_many_moments_leaves_the_project_whole(tmp_path: Path, git_hom
             text=True,
             env={**os.environ, "TMPDIR": str(scratch)},
             start_new_session=True,
-            preexec_fn=_restore_default_sigint,
+            preexec_fn=default_sigint,
         )
 
     def under_way(scratch: Path) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -10,6 +11,12 @@ from pathlib import Path
 BIN_DIR = Path(sys.executable).parent
 COPIER = str(BIN_DIR / "copier")
 PLUGIN = str(BIN_DIR / "plugin")
+
+
+def default_sigint() -> None:
+    """A Popen `preexec_fn`: SIGINT as a terminal's child gets it. A test runner started in the
+    background (`make test &`) ignores SIGINT, and its children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run(
