@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from helpers.commands import default_sigint
 from helpers.pins import PINS_FILE, declared, installed_closure, read_pins
 from helpers.repos import REPO_ROOT as REPO
@@ -200,6 +202,24 @@ def uv_version(uv: Path) -> str:
 def leftovers(project: Path) -> list[Path]:
     """Temporary directories of a per-user uv install that were not cleaned up."""
     return sorted(shared_uv(project).parent.glob(".installing.*"))
+
+
+def test_the_github_workflow_runs_the_makefile_with_the_pins(project: Path) -> None:
+    workflow = yaml.safe_load(
+        (project / ".github" / "workflows" / "tests.yml").read_text(encoding="utf-8")
+    )
+    commands = [
+        shlex.split(step["run"]) for step in workflow["jobs"]["test"]["steps"] if "run" in step
+    ]
+
+    # Only the Makefile's targets, which exist: what CI runs is what `make` runs on a laptop.
+    assert [argv[:1] for argv in commands] == [["make"]] * len(commands)
+    assert {"lint", "test"} <= {target for argv in commands for target in argv[1:]}
+    for argv in commands:
+        dry_run = subprocess.run([*argv, "-n"], cwd=project, capture_output=True, text=True)
+        assert dry_run.returncode == 0, dry_run.stderr
+        # Every target installs .venv first, at the pinned versions.
+        assert "-c constraints.txt -e '.[dev]'" in dry_run.stdout, dry_run.stdout
 
 
 def test_constraints_pin_the_uv_that_make_installs() -> None:
